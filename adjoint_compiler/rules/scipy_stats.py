@@ -3088,9 +3088,10 @@ def invwishart_logpdf_tangent(dot, ans, x, df, scale):
 
 @fragment
 def bernoulli_pmf_in_p(k, loc):
-    # p at m == 1, 1 - p at m == 0
+    # p at m == 1, 1 - p at m == 0 (floats from np.where: the optimizer takes 1.0 * e in adjoint code for e, which
+    # would leave a bool array's minus)
     m = k - loc
-    return 1.0 * (m == 1) - 1.0 * (m == 0)
+    return np.where(m == 1, 1.0, 0.0) - np.where(m == 0, 1.0, 0.0)
 
 
 @adjoint(scipy_stats.bernoulli.pmf)
@@ -3245,7 +3246,7 @@ def binom_logsf_tangent(dot, ans, k, n, p, loc=0):
 def bernoulli_middle(k, loc):
     # 0 <= m < 1, where the cdf is 1 - p and the sf p (the cdf is 0 below, 1 above)
     m = k - loc
-    return (m >= 0) * (m < 1)
+    return np.where((m >= 0) * (m < 1), 1.0, 0.0)
 
 
 @adjoint(scipy_stats.bernoulli.cdf)

@@ -1402,6 +1402,18 @@ def t_quantiles(q, df):
     return np.sum(scipy_stats.t.ppf(q, df) + scipy_stats.t.isf(q, df, 0.5, 2.0))
 
 
+def gamma_quantiles(q, a):
+    return np.sum(scipy_stats.gamma.ppf(q, a) + scipy_stats.gamma.isf(q, a, 0.5, 2.0))
+
+
+def chi2_quantiles(q, df):
+    return np.sum(scipy_stats.chi2.ppf(q, df) + scipy_stats.chi2.isf(q, df, 0.5, 2.0))
+
+
+def beta_quantiles(q, a, b):
+    return np.sum(scipy_stats.beta.ppf(q, a, b) + scipy_stats.beta.isf(q, a, b, 0.5, 2.0))
+
+
 @pytest.mark.parametrize(
     "f, args, refused, name",
     [
@@ -1414,6 +1426,10 @@ def t_quantiles(q, df):
         (beta_tails, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(logcdf|logsf|sf) with respect to its parameter b"),
         (chi2_tails, [np.array([0.5, 2.0]), 3.0], 1, r"chi2.(logcdf|logsf|sf) with respect to its parameter df"),
         (t_quantiles, [np.array([0.2, 0.7]), 3.0], 1, r"t.(ppf|isf) with respect to its parameter df"),
+        (gamma_quantiles, [np.array([0.2, 0.7]), 2.5], 1, r"gamma.(ppf|isf) with respect to its parameter a"),
+        (chi2_quantiles, [np.array([0.2, 0.7]), 3.0], 1, r"chi2.(ppf|isf) with respect to its parameter df"),
+        (beta_quantiles, [np.array([0.2, 0.7]), 2.5, 1.5], 1, r"beta.(ppf|isf) with respect to its parameter a"),
+        (beta_quantiles, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(ppf|isf) with respect to its parameter b"),
     ],
 )
 def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
@@ -1776,3 +1792,137 @@ def test_skewnorm_cdf_in_a_is_owens_t_by_hand():
     special = pytest.importorskip("scipy.special")
     fd = (special.owens_t(z, a + 1e-6) - special.owens_t(z, a - 1e-6)) / 2e-6
     assert got == pytest.approx(-2.0 * fd, rel=1e-6)
+
+
+# ---- scipy25 ---------------------------------------------------------------------------------------------------------
+
+
+PMF_OF = {
+    "bernoulli": lambda p, k: scipy_stats.bernoulli.pmf(k, p),
+    "geom": lambda p, k: scipy_stats.geom.pmf(k, p),
+    "nbinom": lambda p, k, n: scipy_stats.nbinom.pmf(k, n, p),
+    "binom": lambda p, k, n: scipy_stats.binom.pmf(k, n, p),
+}
+
+
+@pytest.mark.parametrize(
+    "name, k, shape, p, slope",
+    [
+        ("bernoulli", 1, (), 0.0, 1.0),  # p
+        ("bernoulli", 0, (), 1.0, -1.0),  # 1 - p
+        ("bernoulli", 2, (), 0.5, 0.0),  # off the support
+        ("geom", 1, (), 1.0, 1.0),  # p (SciPy's geom and nbinom take p in (0, 1]: nan at 0)
+        ("geom", 2, (), 1.0, -1.0),  # p (1 - p): 1 - 2p
+        ("geom", 3, (), 1.0, 0.0),  # p (1 - p)^2: (1 - p)(1 - 3p)
+        ("nbinom", 1, (2.0,), 1.0, -2.0),  # 2 p^2 (1 - p): 4p - 6p^2
+        ("nbinom", 0, (2.0,), 1.0, 2.0),  # p^2
+        ("nbinom", 0, (1.0,), 1.0, 1.0),  # p
+        ("nbinom", 2, (2.0,), 1.0, 0.0),  # 3 p^2 (1 - p)^2
+        ("binom", 1, (10,), 0.0, 10.0),  # 10 p (1 - p)^9
+        ("binom", 9, (10,), 1.0, -10.0),  # 10 p^9 (1 - p)
+        ("binom", 0, (10,), 0.0, -10.0),  # (1 - p)^10
+    ],
+)
+def test_pmfs_at_p_zero_and_one_by_hand(name, k, shape, p, slope):
+    # where the pmf is 0 at p == 0 or 1 its derivative need not be (pmf * d logpmf would be 0 * inf, nan there): the
+    # polynomial's derivative by hand, through compiled code in both modes
+    f = PMF_OF[name]
+    assert ac.grad(f)(p, k, *shape) == pytest.approx(slope, abs=1e-14)
+    assert ac.jvp(f, wrt=0)(p, k, *shape, 1.0)[1] == pytest.approx(slope, abs=1e-14)
+
+
+def nbinom_pmf_in_n(n, p):
+    return scipy_stats.nbinom.pmf(np.array([0, 3]), n, p)
+
+
+def test_nbinom_pmf_in_n_at_p_one_and_multinomial_pmf_at_a_zero_probability_by_hand():
+    # pmf(0; n, 1) is 1 and pmf(3; n, 1) is 0 for every n: d/dn 0, never nan (SciPy's pmf is nan at p == 0)
+    _, pullback = ac.vjp(nbinom_pmf_in_n, wrt=0)(1.5, 1.0)
+    assert pullback(np.ones(2)) == 0.0
+    # pmf([1, 0, 2]; 3, p) = 3 p0 p2^2: (3 p2^2, 0, 6 p0 p2), at p0 == 0 where the pmf is 0 and its logpmf -inf
+    p = np.array([0.0, 0.5, 0.5])
+    got = ac.grad(lambda q: scipy_stats.multinomial.pmf(np.array([1, 0, 2]), 3, q))(p)
+    assert got == pytest.approx([0.75, 0.0, 0.0], rel=1e-12, abs=0.0)
+
+
+def off_support_logs(x):
+    return (
+        np.sum(scipy_stats.truncnorm.logcdf(x, -1.0, 1.0))
+        + np.sum(scipy_stats.truncnorm.logsf(x, -1.0, 1.0))
+        + np.sum(scipy_stats.truncnorm.sf(x, -1.0, 1.0))
+    )
+
+
+def discrete_logs_off_support(p):
+    return (
+        scipy_stats.bernoulli.logcdf(-1, p)
+        + scipy_stats.geom.logcdf(0, p)
+        + scipy_stats.nbinom.logcdf(-1, 2.5, p)
+        + scipy_stats.binom.logcdf(-1, 4, p)
+        + scipy_stats.binom.logsf(4, 4, p) * 0.0
+        + scipy_stats.binom.logsf(5, 4, p)
+    )
+
+
+def test_off_the_support_the_new_log_cdfs_have_exactly_zero_derivative():
+    # truncnorm.logcdf is -inf below a, its logsf -inf above b: constant, derivative 0 (no nan); the sf is 1 or 0
+    x = np.array([-3.0, 2.0])
+    assert np.array_equal(ac.grad(off_support_logs)(x), [0.0, 0.0])
+    rule = registry.lookup(scipy_stats.truncnorm.logcdf).rule
+    assert all(np.all(c == 0.0) for c in rule(1.0, -np.inf, -3.0, -1.0, 1.0))
+    # the discrete log-cdfs below their supports (-inf) and logsf above (-inf): 0 in p
+    with np.errstate(divide="ignore"):
+        assert ac.grad(discrete_logs_off_support)(0.3) == 0.0
+
+
+def new_rules(x, shape, loc, scale):
+    q = scipy_stats.norm.cdf(x)
+    return (
+        np.sum(scipy_stats.skewnorm.logcdf(x, shape, loc, scale) + scipy_stats.skewnorm.logsf(x, -shape, loc, scale))
+        + np.sum(scipy_stats.skewnorm.ppf(q, shape, loc, scale) + scipy_stats.skewnorm.isf(q, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.logcdf(x, -shape, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.logsf(x, -shape, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.ppf(q, -shape, 2.0 * shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.isf(q, -shape, shape, loc, scale) + scipy_stats.truncnorm.sf(x, -shape, shape))
+        + np.sum(scipy_stats.gamma.ppf(q, 2.0, loc, scale) + scipy_stats.beta.isf(q, 2.0, 3.0, loc, scale))
+        + np.sum(scipy_stats.chi2.ppf(q, 3.0, loc, scale))
+    )
+
+
+def new_discrete(p, n):
+    k = np.array([0.0, 1.0, 2.0, 4.0])
+    return (
+        np.sum(scipy_stats.geom.pmf(k, p) + scipy_stats.nbinom.pmf(k, n, p) + scipy_stats.binom.pmf(k, 5, p))
+        + np.sum(scipy_stats.bernoulli.pmf(k, p) + scipy_stats.bernoulli.logsf(0, p))
+        + np.sum(scipy_stats.geom.logcdf(k + 1.0, p) + scipy_stats.nbinom.logcdf(k, 2.0, p))
+        + np.sum(scipy_stats.nbinom.logsf(k, 2.0, p) + scipy_stats.binom.logcdf(k, 5, p))
+        + scipy_stats.multinomial.pmf(np.array([1, 2, 1]), 4, np.array([p, 0.5, 0.5 - p]))
+    )
+
+
+@pytest.mark.parametrize(
+    "f, args, wrt",
+    [(new_rules, (np.array([-0.3, 0.2, 0.6]), 1.2, 0.1, 1.1), (0, 1, 2, 3)), (new_discrete, (0.3, 1.7), (0, 1))],
+)
+def test_the_scipy25_rules_at_first_and_second_order(f, args, wrt):
+    ac.check_grads(f, args, wrt=wrt, modes=("rev", "fwd"))
+    ac.check_grads(f, args, wrt=wrt, modes=("rev",), order=2)
+
+
+def nbinom_logs(k, n, p):
+    return np.sum(scipy_stats.nbinom.logcdf(k, n, p) + scipy_stats.nbinom.logsf(k, n, p))
+
+
+def test_nbinom_log_cdfs_in_n_are_refused_and_in_p_are_the_cdf_slope_over_the_cdf():
+    k, n, p = np.array([1.0, 4.0]), 2.5, 0.4
+    where = r"test_scipy_stats.py:\d+:\d+: .*nbinom.(logcdf|logsf) with respect to its parameter n"
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.grad(nbinom_logs, wrt=(1, 2))(k, n, p)
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.jvp(nbinom_logs, wrt=1)(k, n, p, 1.0)
+    # in p: the pmf's derivative (nbinom.pmf's rule, itself checked by hand and against differences) summed over
+    # j <= k, over the cdf and the sf
+    pmf = registry.lookup(scipy_stats.nbinom.pmf).rule
+    slope = [sum(pmf(1.0, scipy_stats.nbinom.pmf(j, n, p), j, n, p)[2] for j in range(int(m) + 1)) for m in k]
+    cdf = scipy_stats.nbinom.cdf(k, n, p)
+    assert ac.grad(nbinom_logs, wrt=2)(k, n, p) == pytest.approx(np.sum(slope / cdf - slope / (1.0 - cdf)), rel=1e-10)
