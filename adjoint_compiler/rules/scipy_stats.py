@@ -347,6 +347,13 @@ def t_logsf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
 # ---- gamma and beta ------------------------------------------------------------------------------------------
 
 
+@fragment
+def density_over(logpdf, ans):
+    # exp(logpdf - ans), a density over its cdf (or sf), without underflow in the tail; 0 off the support, where both
+    # are -inf and the log-cdf is constant (not nan); inf where the cdf has underflowed inside it
+    return np.exp(logpdf - np.where(logpdf > -np.inf, ans, 0.0))
+
+
 @adjoint(scipy_stats.gamma.logpdf)
 def gamma_logpdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
     # (a - 1) ln y - y - ln Gamma(a) - ln(scale), y = (x - loc) / scale
@@ -482,7 +489,8 @@ def gamma_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
 def gamma_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
     # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(gp, x),
         no_derivative("scipy.stats.gamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
@@ -494,7 +502,8 @@ def gamma_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
 @tangent(scipy_stats.gamma.logcdf)
 def gamma_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    p = ratio / scale
     return (
         dot * p,
         no_derivative("scipy.stats.gamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
@@ -507,7 +516,8 @@ def gamma_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
 def gamma_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
     # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(-gp, x),
         no_derivative("scipy.stats.gamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
@@ -519,7 +529,8 @@ def gamma_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
 @tangent(scipy_stats.gamma.logsf)
 def gamma_logsf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    p = ratio / scale
     return (
         -dot * p,
         no_derivative("scipy.stats.gamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
@@ -617,7 +628,8 @@ def beta_sf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
 def beta_logcdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
     # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shapes (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(gp, x),
         no_derivative("scipy.stats.beta.logcdf", "a", "an incomplete beta function of a: no closed form"),
@@ -630,7 +642,8 @@ def beta_logcdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
 @tangent(scipy_stats.beta.logcdf)
 def beta_logcdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    p = ratio / scale
     return (
         dot * p,
         no_derivative("scipy.stats.beta.logcdf", "a", "an incomplete beta function of a: no closed form"),
@@ -644,7 +657,8 @@ def beta_logcdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
 def beta_logsf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
     # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shapes (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(-gp, x),
         no_derivative("scipy.stats.beta.logsf", "a", "an incomplete beta function of a: no closed form"),
@@ -657,7 +671,8 @@ def beta_logsf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
 @tangent(scipy_stats.beta.logsf)
 def beta_logsf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    p = ratio / scale
     return (
         -dot * p,
         no_derivative("scipy.stats.beta.logsf", "a", "an incomplete beta function of a: no closed form"),
@@ -775,7 +790,8 @@ def chi2_sf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
 def chi2_logcdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
     # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(gp, x),
         no_derivative("scipy.stats.chi2.logcdf", "df", "an incomplete gamma function of df: no closed form"),
@@ -787,7 +803,8 @@ def chi2_logcdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
 @tangent(scipy_stats.chi2.logcdf)
 def chi2_logcdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    p = ratio / scale
     return (
         dot * p,
         no_derivative("scipy.stats.chi2.logcdf", "df", "an incomplete gamma function of df: no closed form"),
@@ -800,7 +817,8 @@ def chi2_logcdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
 def chi2_logsf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
     # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(-gp, x),
         no_derivative("scipy.stats.chi2.logsf", "df", "an incomplete gamma function of df: no closed form"),
@@ -812,7 +830,8 @@ def chi2_logsf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
 @tangent(scipy_stats.chi2.logsf)
 def chi2_logsf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    p = ratio / scale
     return (
         -dot * p,
         no_derivative("scipy.stats.chi2.logsf", "df", "an incomplete gamma function of df: no closed form"),
@@ -3765,6 +3784,394 @@ def beta_isf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
         dot + 0.0 * z,
         dot * z,
     )
+
+
+# ---- scipy25: invgamma's and f's distribution functions and quantiles in x (q), loc and scale, as gamma's and beta's
+# (whose formulas they copy: the density over the cdf, its inverse for a quantile); an incomplete gamma function of
+# invgamma's a (Q(a, 1 / y)) and an incomplete beta function of f's dfn and dfd have no closed form: refused
+
+
+@adjoint(scipy_stats.invgamma.cdf)
+def invgamma_cdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.invgamma.cdf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.cdf)
+def invgamma_cdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.invgamma.cdf", "a", "an incomplete gamma function of a: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.sf)
+def invgamma_sf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.invgamma.sf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.sf)
+def invgamma_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.invgamma.sf", "a", "an incomplete gamma function of a: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.logcdf)
+def invgamma_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.invgamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.logcdf)
+def invgamma_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    p = ratio / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.invgamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.logsf)
+def invgamma_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.invgamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.logsf)
+def invgamma_logsf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    p = ratio / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.invgamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.ppf)
+def invgamma_ppf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.invgamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.ppf)
+def invgamma_ppf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)),
+        no_derivative("scipy.stats.invgamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.invgamma.isf)
+def invgamma_isf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.invgamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.isf)
+def invgamma_isf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)),
+        no_derivative("scipy.stats.invgamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.f.cdf)
+def f_cdf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.f.cdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.cdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.cdf)
+def f_cdf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.f.cdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.cdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.sf)
+def f_sf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.f.sf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.sf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.sf)
+def f_sf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.f.sf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.sf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.logcdf)
+def f_logcdf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.f.logcdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logcdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.logcdf)
+def f_logcdf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    p = ratio / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.f.logcdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logcdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.logsf)
+def f_logsf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.f.logsf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logsf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.logsf)
+def f_logsf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    p = ratio / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.f.logsf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logsf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.ppf)
+def f_ppf_adjoint(g, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)), q),
+        no_derivative("scipy.stats.f.ppf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.ppf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.f.ppf)
+def f_ppf_tangent(dot, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)),
+        no_derivative("scipy.stats.f.ppf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.ppf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.f.isf)
+def f_isf_adjoint(g, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)), q),
+        no_derivative("scipy.stats.f.isf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.isf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.f.isf)
+def f_isf_tangent(dot, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)),
+        no_derivative("scipy.stats.f.isf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.isf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy25: halfcauchy's distribution functions and quantiles: F = (2 / pi) arctan(z) on z >= 0,
+# f = 2 / (pi (1 + z^2)), G(q) = tan(pi q / 2) with G' = 1 / f(G) = pi (1 + z^2) / 2
+
+
+@adjoint(scipy_stats.halfcauchy.cdf)
+def halfcauchy_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.cdf)
+def halfcauchy_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.sf)
+def halfcauchy_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.sf)
+def halfcauchy_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.logcdf)
+def halfcauchy_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # f / F on z > 0 (-inf at and below 0: derivative 0)
+    z = (x - loc) / scale
+    slope = (z > 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(np.where(z > 0.0, ans, 0.0)))
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.logcdf)
+def halfcauchy_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = (z > 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(np.where(z > 0.0, ans, 0.0)))
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.logsf)
+def halfcauchy_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -f / sf on z >= 0 (0 below, where the sf is 1)
+    z = (x - loc) / scale
+    slope = (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(ans))
+    return location_scale_bars(-g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.logsf)
+def halfcauchy_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(ans))
+    return location_scale_dots(-dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.ppf)
+def halfcauchy_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_bars(g, 0.5 * np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfcauchy.ppf)
+def halfcauchy_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 0.5 * np.pi * (1.0 + z * z), z, scale)
+
+
+@adjoint(scipy_stats.halfcauchy.isf)
+def halfcauchy_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -0.5 * np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfcauchy.isf)
+def halfcauchy_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -0.5 * np.pi * (1.0 + z * z), z, scale)
 
 
 # ---- densities of the families with a log-density rule only (scipy24): pdf = exp(logpdf), each rule made from the

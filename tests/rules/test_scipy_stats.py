@@ -1234,6 +1234,44 @@ TABLE += [
 ]
 
 
+# scipy25: the distribution functions and quantiles of halfcauchy (every argument), invgamma and f (in x or q, loc and
+# scale; their shapes refused), points below the support for the cdfs and sfs
+XH = np.array([-0.4, 0.9, 1.6, 3.2])  # with loc 0.1 and scale 1.2: one point below the support
+for _fam, _shapes in (("halfcauchy", ()), ("invgamma", (2.5,)), ("f", (3.5, 6.0))):
+    _diff = (0,) + tuple(range(len(_shapes) + 1, len(_shapes) + 3)) if _shapes else (0, 1, 2)
+    for _method, _x in (("cdf", XH), ("sf", XH), ("logcdf", XH[1:]), ("logsf", XH), ("ppf", QS), ("isf", QS)):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [_x, *_shapes, 0.1, 1.2], {}, _diff))
+TABLE += [
+    Row(
+        "halfcauchy.logsf-tail",
+        scipy_stats.halfcauchy.logsf,
+        S + "halfcauchy.logsf",
+        [np.array([0.01, 50.0, 1e4])],
+        {},
+        (0,),
+        rtol=1e-4,
+    ),
+    Row(
+        "invgamma.ppf-tails",
+        scipy_stats.invgamma.ppf,
+        S + "invgamma.ppf",
+        [np.array([1e-3, 0.999]), 0.7],
+        {},
+        (0,),
+        rtol=1e-4,
+    ),
+    Row(
+        "f.logcdf-broadcast",
+        scipy_stats.f.logcdf,
+        S + "f.logcdf",
+        [R.uniform(0.2, 3.0, (2, 3)), R.uniform(1.0, 5.0, 3), np.array([[4.0], [9.0]])],
+        {},
+        (0,),
+    ),
+]
+
+
 # scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
 # for the pdf (pmf), against central differences of SciPy's pdf itself
 _EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
@@ -1414,6 +1452,28 @@ def beta_quantiles(q, a, b):
     return np.sum(scipy_stats.beta.ppf(q, a, b) + scipy_stats.beta.isf(q, a, b, 0.5, 2.0))
 
 
+def invgamma_all(x, a):
+    return np.sum(
+        scipy_stats.invgamma.cdf(x, a)
+        + scipy_stats.invgamma.sf(x, a)
+        + scipy_stats.invgamma.logcdf(x, a)
+        + scipy_stats.invgamma.logsf(x, a)
+        + scipy_stats.invgamma.ppf(x, a)
+        + scipy_stats.invgamma.isf(x, a)
+    )
+
+
+def f_all(x, m, n):
+    return np.sum(
+        scipy_stats.f.cdf(x, m, n)
+        + scipy_stats.f.sf(x, m, n)
+        + scipy_stats.f.logcdf(x, m, n)
+        + scipy_stats.f.logsf(x, m, n)
+        + scipy_stats.f.ppf(x, m, n)
+        + scipy_stats.f.isf(x, m, n)
+    )
+
+
 @pytest.mark.parametrize(
     "f, args, refused, name",
     [
@@ -1430,6 +1490,9 @@ def beta_quantiles(q, a, b):
         (chi2_quantiles, [np.array([0.2, 0.7]), 3.0], 1, r"chi2.(ppf|isf) with respect to its parameter df"),
         (beta_quantiles, [np.array([0.2, 0.7]), 2.5, 1.5], 1, r"beta.(ppf|isf) with respect to its parameter a"),
         (beta_quantiles, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(ppf|isf) with respect to its parameter b"),
+        (invgamma_all, [np.array([0.3, 0.7]), 2.5], 1, r"invgamma.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter a"),
+        (f_all, [np.array([0.3, 0.7]), 3.5, 6.0], 1, r"f.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter dfn"),
+        (f_all, [np.array([0.3, 0.7]), 3.5, 6.0], 2, r"f.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter dfd"),
     ],
 )
 def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
@@ -1926,3 +1989,25 @@ def test_nbinom_log_cdfs_in_n_are_refused_and_in_p_are_the_cdf_slope_over_the_cd
     slope = [sum(pmf(1.0, scipy_stats.nbinom.pmf(j, n, p), j, n, p)[2] for j in range(int(m) + 1)) for m in k]
     cdf = scipy_stats.nbinom.cdf(k, n, p)
     assert ac.grad(nbinom_logs, wrt=2)(k, n, p) == pytest.approx(np.sum(slope / cdf - slope / (1.0 - cdf)), rel=1e-10)
+
+
+def log_cdfs_off_their_supports(x):
+    return np.sum(
+        scipy_stats.gamma.logcdf(x, 2.0)
+        + scipy_stats.chi2.logcdf(x, 3.0)
+        + scipy_stats.beta.logcdf(x, 2.0, 3.0)
+        + scipy_stats.beta.logsf(x, 2.0, 3.0)
+        + scipy_stats.invgamma.logcdf(x, 2.0)
+        + scipy_stats.f.logcdf(x, 3.0, 4.0)
+        + scipy_stats.halfcauchy.logcdf(x)
+    )
+
+
+def test_log_cdfs_off_their_supports_have_zero_derivative_not_nan():
+    # below 0 (and beta's above 1) each log-cdf or log-sf is -inf or 0, constant: the density over the cdf there is
+    # exp(-inf - -inf), which was nan; 0 now, in both modes
+    x = np.array([-0.5, 1.5])
+    with np.errstate(divide="ignore"):
+        g = ac.grad(log_cdfs_off_their_supports)(x)
+        t = ac.jvp(log_cdfs_off_their_supports)(x, np.array([1.0, 0.0]))[1]
+    assert g[0] == 0.0 and t == 0.0
