@@ -4174,6 +4174,58 @@ def halfcauchy_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
     return quantile_dots(dot, -0.5 * np.pi * (1.0 + z * z), z, scale)
 
 
+# ---- scipy25: moments and entropy of the location-scale families without a shape. With X = loc + scale Z: the mean
+# and median are loc + scale c (c = (ans - loc) / scale, the standard one's), the std scale c, the var scale^2 c, the
+# entropy c + ln(scale); constant in loc where they do not move with it. (A frozen distribution's d.mean() is the call
+# with d's parameters: registry.method_of_made.) cauchy's and halfcauchy's moments are nan or infinite: no rule.
+
+_PLAIN = tuple(
+    getattr(scipy_stats, name)
+    for name in ("norm", "expon", "laplace", "logistic", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "uniform")
+)
+_HEAVY = (scipy_stats.cauchy, scipy_stats.halfcauchy)  # (a mean nan or infinite: median and entropy only)
+
+
+@adjoint(*[d.mean for d in _PLAIN], *[d.median for d in _PLAIN + _HEAVY])
+def location_scale_mean_adjoint(g, ans, loc=0.0, scale=1.0):
+    return unbroadcast(g + 0.0 * ans, loc), unbroadcast(g * (ans - loc) / scale, scale)
+
+
+@tangent(*[d.mean for d in _PLAIN], *[d.median for d in _PLAIN + _HEAVY])
+def location_scale_mean_tangent(dot, ans, loc=0.0, scale=1.0):
+    return dot + 0.0 * ans, dot * (ans - loc) / scale
+
+
+@adjoint(*[d.std for d in _PLAIN])
+def location_scale_std_adjoint(g, ans, loc=0.0, scale=1.0):
+    return None, unbroadcast(g * ans / scale, scale)
+
+
+@tangent(*[d.std for d in _PLAIN])
+def location_scale_std_tangent(dot, ans, loc=0.0, scale=1.0):
+    return None, dot * ans / scale
+
+
+@adjoint(*[d.var for d in _PLAIN])
+def location_scale_var_adjoint(g, ans, loc=0.0, scale=1.0):
+    return None, unbroadcast(2.0 * g * ans / scale, scale)
+
+
+@tangent(*[d.var for d in _PLAIN])
+def location_scale_var_tangent(dot, ans, loc=0.0, scale=1.0):
+    return None, 2.0 * dot * ans / scale
+
+
+@adjoint(*[d.entropy for d in _PLAIN + _HEAVY])
+def location_scale_entropy_adjoint(g, ans, loc=0.0, scale=1.0):
+    return None, unbroadcast(g / scale + 0.0 * ans, scale)
+
+
+@tangent(*[d.entropy for d in _PLAIN + _HEAVY])
+def location_scale_entropy_tangent(dot, ans, loc=0.0, scale=1.0):
+    return None, dot / scale + 0.0 * ans
+
+
 # ---- densities of the families with a log-density rule only (scipy24): pdf = exp(logpdf), each rule made from the
 # log-density's by registry.exp_of (g -> g * pdf), so each derivative is written once; exactly 0 where the density is 0
 # (off the support, where it is constant; at a support's edge, the derivative from outside). betabinom's pmf is 0 only

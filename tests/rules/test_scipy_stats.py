@@ -1272,6 +1272,23 @@ TABLE += [
 ]
 
 
+# scipy25: mean, median, std, var and entropy of the location-scale families without a shape, in loc and scale (std,
+# var and entropy are constant in loc: test_moments_are_constant_in_loc_where_they_should_be); no mean, std or var rule
+# for cauchy and halfcauchy, whose moments are nan or infinite
+for _fam in ("norm", "expon", "laplace", "logistic", "cauchy", "halfnorm", "halfcauchy", "gumbel_r", "gumbel_l"):
+    for _method in ("mean", "median", "std", "var", "entropy"):
+        if _fam.endswith("cauchy") and _method in ("mean", "std", "var"):
+            continue
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _diff = (0, 1) if _method in ("mean", "median") else (1,)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [X3, R.uniform(0.5, 2, 3)], {}, _diff))
+for _fam in ("rayleigh", "uniform"):
+    for _method in ("mean", "median", "std", "var", "entropy"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _diff = (0, 1) if _method in ("mean", "median") else (1,)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [0.3, 1.4], {}, _diff))
+
+
 # scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
 # for the pdf (pmf), against central differences of SciPy's pdf itself
 _EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
@@ -2011,3 +2028,29 @@ def test_log_cdfs_off_their_supports_have_zero_derivative_not_nan():
         g = ac.grad(log_cdfs_off_their_supports)(x)
         t = ac.jvp(log_cdfs_off_their_supports)(x, np.array([1.0, 0.0]))[1]
     assert g[0] == 0.0 and t == 0.0
+
+
+def spread_in_loc(loc, scale):
+    return (
+        scipy_stats.norm.std(loc, scale)
+        + scipy_stats.expon.var(loc, scale)
+        + scipy_stats.laplace.entropy(loc, scale)
+        + scipy_stats.cauchy.entropy(loc, scale)
+        + scipy_stats.uniform.median(loc, scale)
+    )
+
+
+def frozen_moments(mu, s):
+    d = scipy_stats.norm(mu, s)
+    return d.mean() + d.std() ** 2 + d.entropy() + scipy_stats.gumbel_r(loc=mu, scale=s).median()
+
+
+def test_moments_are_constant_in_loc_where_they_should_be_and_frozen_ones_are_their_calls():
+    # std, var and entropy do not move with loc (derivative 0), the median moves one for one; d/dscale by hand:
+    # norm std 1, expon var 2 scale, entropies 1 / scale (twice), uniform's median 1 / 2
+    assert ac.grad(spread_in_loc, wrt=(0, 1))(0.3, 1.7) == pytest.approx((1.0, 1.0 + 3.4 + 2.0 / 1.7 + 0.5), rel=1e-12)
+    # norm(mu, s): mean mu, var s^2, entropy ln(s) + c, gumbel_r's median mu - s ln ln 2
+    want = (2.0, 2.0 * 1.7 + 1.0 / 1.7 - np.log(np.log(2.0)))
+    assert ac.grad(frozen_moments, wrt=(0, 1))(0.3, 1.7) == pytest.approx(want, rel=1e-12)
+    ac.check_grads(frozen_moments, (0.3, 1.7), wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(frozen_moments, (0.3, 1.7), wrt=(0, 1), modes=("rev",), order=2)
