@@ -1,13 +1,12 @@
-"""Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
-``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf; ppf and isf of
-``t``, ``logistic`` and ``cauchy``), ``laplace``, ``expon``, ``halfnorm``, ``gumbel_r``, ``gumbel_l``, ``rayleigh`` and
-``uniform`` (logpdf, pdf, cdf, sf, logcdf, logsf, ppf, isf), ``lognorm``, ``weibull_min`` and ``pareto`` (the same),
-``skewnorm`` (logpdf, pdf, cdf, sf), ``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` (logpdf, pdf), ``truncnorm``
-(logpdf, pdf, cdf), ``binom`` (logpmf, pmf, cdf, sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf),
-``bernoulli`` logpmf, ``betabinom`` (logpmf, pmf), ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial``
-logpmf, ``multivariate_normal`` (logpdf, pdf, entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and
-``invwishart`` (logpdf, pdf), with their tangent rules (the table: docs/scipy.md). A pdf with no rule written here is
-made from its logpdf's (``registry.exp_of``, at the end of this file).
+"""Adjoints of ``scipy.stats`` distributions: ``norm``, ``t``, ``logistic``, ``cauchy``, ``laplace``, ``expon``,
+``halfnorm``, ``halfcauchy``, ``gumbel_r``, ``gumbel_l``, ``rayleigh``, ``uniform``, ``lognorm``, ``weibull_min``,
+``pareto``, ``skewnorm``, ``truncnorm``, ``gamma``, ``beta``, ``chi2``, ``invgamma`` and ``f`` (logpdf, pdf, cdf, sf,
+logcdf, logsf, ppf, isf), ``vonmises`` (logpdf, pdf), ``binom``, ``nbinom``, ``geom``, ``bernoulli`` and ``poisson``
+(logpmf, pmf, cdf, sf, logcdf, logsf), ``betabinom`` and ``multinomial`` (logpmf, pmf), ``multivariate_normal``
+(logpdf, pdf, entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and ``invwishart`` (logpdf, pdf), and the mean,
+median, std, var and entropy of the location-scale families without a shape, with their tangent rules (the table, and
+which shape parameters are refused: docs/scipy.md). A pdf with no rule written here is made from its logpdf's
+(``registry.exp_of``, at the end of this file).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -23,9 +22,9 @@ a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
 in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of
-``beta`` in ``a`` and ``b``, of ``nbinom`` in ``n``, and ``t``'s ppf and isf in ``df``: incomplete beta and gamma
-functions and their inverses, no closed form) is refused
-with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
+``beta`` in ``a`` and ``b``, of ``invgamma`` in ``a``, of ``f`` in ``dfn`` and ``dfd``, of ``nbinom`` in ``n``, and the
+ppf and isf of the continuous ones among those in the same: incomplete beta and gamma functions and their inverses, no
+closed form) is refused with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
 ``runtime.no_derivative``); the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise
 constant in them).
 ``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)); its sf,
