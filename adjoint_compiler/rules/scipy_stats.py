@@ -4225,6 +4225,271 @@ def location_scale_entropy_tangent(dot, ans, loc=0.0, scale=1.0):
     return None, dot / scale + 0.0 * ans
 
 
+# ---- scipy25: mean, var and std of gamma, chi2 and beta (loc + scale m, scale^2 v, scale sqrt(v) with m and v of the
+# shapes) and of poisson, binom, bernoulli and geom (loc + m, v, sqrt(v) in mu or p); the std's partials are the var's
+# over 2 std (and n, a count, gets none)
+
+
+@adjoint(scipy_stats.gamma.mean)
+def gamma_mean_adjoint(g, ans, a, loc=0.0, scale=1.0):
+    # loc + a scale
+    return unbroadcast(g * scale + 0.0 * ans, a), unbroadcast(g + 0.0 * ans, loc), unbroadcast(g * a + 0.0 * ans, scale)
+
+
+@tangent(scipy_stats.gamma.mean)
+def gamma_mean_tangent(dot, ans, a, loc=0.0, scale=1.0):
+    return dot * scale + 0.0 * ans, dot + 0.0 * ans, dot * a + 0.0 * ans
+
+
+@adjoint(scipy_stats.gamma.var)
+def gamma_var_adjoint(g, ans, a, loc=0.0, scale=1.0):
+    # a scale^2
+    return unbroadcast(g * ans / a, a), None, unbroadcast(2.0 * g * ans / scale, scale)
+
+
+@tangent(scipy_stats.gamma.var)
+def gamma_var_tangent(dot, ans, a, loc=0.0, scale=1.0):
+    return dot * ans / a, None, 2.0 * dot * ans / scale
+
+
+@adjoint(scipy_stats.gamma.std)
+def gamma_std_adjoint(g, ans, a, loc=0.0, scale=1.0):
+    # sqrt(a) scale
+    return unbroadcast(0.5 * g * ans / a, a), None, unbroadcast(g * ans / scale, scale)
+
+
+@tangent(scipy_stats.gamma.std)
+def gamma_std_tangent(dot, ans, a, loc=0.0, scale=1.0):
+    return 0.5 * dot * ans / a, None, dot * ans / scale
+
+
+@adjoint(scipy_stats.chi2.mean)
+def chi2_mean_adjoint(g, ans, df, loc=0.0, scale=1.0):
+    # loc + df scale
+    return (
+        unbroadcast(g * scale + 0.0 * ans, df),
+        unbroadcast(g + 0.0 * ans, loc),
+        unbroadcast(g * df + 0.0 * ans, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.mean)
+def chi2_mean_tangent(dot, ans, df, loc=0.0, scale=1.0):
+    return dot * scale + 0.0 * ans, dot + 0.0 * ans, dot * df + 0.0 * ans
+
+
+@adjoint(scipy_stats.chi2.var)
+def chi2_var_adjoint(g, ans, df, loc=0.0, scale=1.0):
+    # 2 df scale^2
+    return unbroadcast(g * ans / df, df), None, unbroadcast(2.0 * g * ans / scale, scale)
+
+
+@tangent(scipy_stats.chi2.var)
+def chi2_var_tangent(dot, ans, df, loc=0.0, scale=1.0):
+    return dot * ans / df, None, 2.0 * dot * ans / scale
+
+
+@adjoint(scipy_stats.chi2.std)
+def chi2_std_adjoint(g, ans, df, loc=0.0, scale=1.0):
+    # sqrt(2 df) scale
+    return unbroadcast(0.5 * g * ans / df, df), None, unbroadcast(g * ans / scale, scale)
+
+
+@tangent(scipy_stats.chi2.std)
+def chi2_std_tangent(dot, ans, df, loc=0.0, scale=1.0):
+    return 0.5 * dot * ans / df, None, dot * ans / scale
+
+
+@adjoint(scipy_stats.beta.mean)
+def beta_mean_adjoint(g, ans, a, b, loc=0.0, scale=1.0):
+    # loc + scale a / (a + b)
+    gs = g * scale / ((a + b) * (a + b))
+    return (
+        unbroadcast(gs * b + 0.0 * ans, a),
+        unbroadcast(-gs * a + 0.0 * ans, b),
+        unbroadcast(g + 0.0 * ans, loc),
+        unbroadcast(g * a / (a + b) + 0.0 * ans, scale),
+    )
+
+
+@tangent(scipy_stats.beta.mean)
+def beta_mean_tangent(dot, ans, a, b, loc=0.0, scale=1.0):
+    ds = dot * scale / ((a + b) * (a + b))
+    return ds * b + 0.0 * ans, -ds * a + 0.0 * ans, dot + 0.0 * ans, dot * a / (a + b) + 0.0 * ans
+
+
+@fragment
+def beta_log_var_in(a, b):
+    # d ln v / da of v = a b / ((a + b)^2 (a + b + 1)), the shape's part of the variance (in b: a and b swapped)
+    return 1.0 / a - 2.0 / (a + b) - 1.0 / (a + b + 1.0)
+
+
+@adjoint(scipy_stats.beta.var)
+def beta_var_adjoint(g, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return (
+        unbroadcast(g * ans * in_a, a),
+        unbroadcast(g * ans * in_b, b),
+        None,
+        unbroadcast(2.0 * g * ans / scale, scale),
+    )
+
+
+@tangent(scipy_stats.beta.var)
+def beta_var_tangent(dot, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return dot * ans * in_a, dot * ans * in_b, None, 2.0 * dot * ans / scale
+
+
+@adjoint(scipy_stats.beta.std)
+def beta_std_adjoint(g, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return (
+        unbroadcast(0.5 * g * ans * in_a, a),
+        unbroadcast(0.5 * g * ans * in_b, b),
+        None,
+        unbroadcast(g * ans / scale, scale),
+    )
+
+
+@tangent(scipy_stats.beta.std)
+def beta_std_tangent(dot, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return 0.5 * dot * ans * in_a, 0.5 * dot * ans * in_b, None, dot * ans / scale
+
+
+@adjoint(scipy_stats.poisson.mean)
+def poisson_mean_adjoint(g, ans, mu, loc=0):
+    # mu + loc (linear in loc too, where a pmf is piecewise constant in it)
+    return unbroadcast(g + 0.0 * ans, mu), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.poisson.mean)
+def poisson_mean_tangent(dot, ans, mu, loc=0):
+    return dot + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.poisson.var)
+def poisson_var_adjoint(g, ans, mu, loc=0):
+    return unbroadcast(g + 0.0 * ans, mu), None
+
+
+@tangent(scipy_stats.poisson.var)
+def poisson_var_tangent(dot, ans, mu, loc=0):
+    return dot + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.poisson.std)
+def poisson_std_adjoint(g, ans, mu, loc=0):
+    # sqrt(mu)
+    return unbroadcast(0.5 * g / ans, mu), None
+
+
+@tangent(scipy_stats.poisson.std)
+def poisson_std_tangent(dot, ans, mu, loc=0):
+    return 0.5 * dot / ans, None
+
+
+@adjoint(scipy_stats.binom.mean)
+def binom_mean_adjoint(g, ans, n, p, loc=0):
+    # n p + loc
+    return None, unbroadcast(g * n + 0.0 * ans, p), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.binom.mean)
+def binom_mean_tangent(dot, ans, n, p, loc=0):
+    return None, dot * n + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.binom.var)
+def binom_var_adjoint(g, ans, n, p, loc=0):
+    # n p (1 - p)
+    return None, unbroadcast(g * n * (1.0 - 2.0 * p) + 0.0 * ans, p), None
+
+
+@tangent(scipy_stats.binom.var)
+def binom_var_tangent(dot, ans, n, p, loc=0):
+    return None, dot * n * (1.0 - 2.0 * p) + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.binom.std)
+def binom_std_adjoint(g, ans, n, p, loc=0):
+    return None, unbroadcast(0.5 * g * n * (1.0 - 2.0 * p) / ans, p), None
+
+
+@tangent(scipy_stats.binom.std)
+def binom_std_tangent(dot, ans, n, p, loc=0):
+    return None, 0.5 * dot * n * (1.0 - 2.0 * p) / ans, None
+
+
+@adjoint(scipy_stats.bernoulli.mean)
+def bernoulli_mean_adjoint(g, ans, p, loc=0):
+    # p + loc
+    return unbroadcast(g + 0.0 * ans, p), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.bernoulli.mean)
+def bernoulli_mean_tangent(dot, ans, p, loc=0):
+    return dot + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.bernoulli.var)
+def bernoulli_var_adjoint(g, ans, p, loc=0):
+    # p (1 - p)
+    return unbroadcast(g * (1.0 - 2.0 * p) + 0.0 * ans, p), None
+
+
+@tangent(scipy_stats.bernoulli.var)
+def bernoulli_var_tangent(dot, ans, p, loc=0):
+    return dot * (1.0 - 2.0 * p) + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.bernoulli.std)
+def bernoulli_std_adjoint(g, ans, p, loc=0):
+    return unbroadcast(0.5 * g * (1.0 - 2.0 * p) / ans, p), None
+
+
+@tangent(scipy_stats.bernoulli.std)
+def bernoulli_std_tangent(dot, ans, p, loc=0):
+    return 0.5 * dot * (1.0 - 2.0 * p) / ans, None
+
+
+@adjoint(scipy_stats.geom.mean)
+def geom_mean_adjoint(g, ans, p, loc=0):
+    # 1 / p + loc
+    return unbroadcast(-g / (p * p) + 0.0 * ans, p), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.geom.mean)
+def geom_mean_tangent(dot, ans, p, loc=0):
+    return -dot / (p * p) + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.geom.var)
+def geom_var_adjoint(g, ans, p, loc=0):
+    # (1 - p) / p^2: (p - 2) / p^3
+    return unbroadcast(g * (p - 2.0) / (p * p * p) + 0.0 * ans, p), None
+
+
+@tangent(scipy_stats.geom.var)
+def geom_var_tangent(dot, ans, p, loc=0):
+    return dot * (p - 2.0) / (p * p * p) + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.geom.std)
+def geom_std_adjoint(g, ans, p, loc=0):
+    return unbroadcast(0.5 * g * (p - 2.0) / (p * p * p * ans), p), None
+
+
+@tangent(scipy_stats.geom.std)
+def geom_std_tangent(dot, ans, p, loc=0):
+    return 0.5 * dot * (p - 2.0) / (p * p * p * ans), None
+
+
 # ---- densities of the families with a log-density rule only (scipy24): pdf = exp(logpdf), each rule made from the
 # log-density's by registry.exp_of (g -> g * pdf), so each derivative is written once; exactly 0 where the density is 0
 # (off the support, where it is constant; at a support's edge, the derivative from outside). betabinom's pmf is 0 only

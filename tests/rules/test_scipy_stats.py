@@ -1289,6 +1289,28 @@ for _fam in ("rayleigh", "uniform"):
         TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [0.3, 1.4], {}, _diff))
 
 
+# scipy25: mean, var and std of gamma, chi2, beta (in the shapes and scale; the mean in loc) and of poisson, binom,
+# bernoulli and geom (in mu or p; the mean in loc)
+_SHAPED = {"gamma": [R.uniform(0.5, 3, 3)], "chi2": [R.uniform(1, 6, 3)], "beta": [R.uniform(0.5, 3, 3), 1.7]}
+for _fam, _shapes in _SHAPED.items():
+    for _method in ("mean", "var", "std"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _n = len(_shapes)
+        _diff = tuple(range(_n)) + ((_n, _n + 1) if _method == "mean" else (_n + 1,))
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [*_shapes, 0.3, 1.4], {}, _diff))
+_COUNTED = {
+    "poisson": ([R.uniform(0.5, 4, 3)], (0,)),
+    "binom": ([np.array([3, 7, 10]), R.uniform(0.05, 0.95, 3)], (1,)),
+    "bernoulli": ([R.uniform(0.05, 0.95, 3)], (0,)),
+    "geom": ([np.array([0.02, 0.5, 0.97])], (0,)),
+}
+for _fam, (_shapes, _diff) in _COUNTED.items():
+    for _method in ("mean", "var", "std"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _d = _diff + ((len(_shapes),) if _method == "mean" else ())
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [*_shapes, 1.5], {}, _d))
+
+
 # scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
 # for the pdf (pmf), against central differences of SciPy's pdf itself
 _EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
@@ -2054,3 +2076,30 @@ def test_moments_are_constant_in_loc_where_they_should_be_and_frozen_ones_are_th
     assert ac.grad(frozen_moments, wrt=(0, 1))(0.3, 1.7) == pytest.approx(want, rel=1e-12)
     ac.check_grads(frozen_moments, (0.3, 1.7), wrt=(0, 1), modes=("rev", "fwd"))
     ac.check_grads(frozen_moments, (0.3, 1.7), wrt=(0, 1), modes=("rev",), order=2)
+
+
+def shaped_moments(a, b, scale):
+    return (
+        scipy_stats.gamma.var(a, 0.0, scale)
+        + scipy_stats.beta.std(a, b)
+        + scipy_stats.chi2.mean(a, scale=scale)
+        + scipy_stats.geom.var(b / 4.0)
+        + scipy_stats.binom.std(5, b / 3.0)
+    )
+
+
+def test_shaped_moments_by_hand():
+    # gamma var a s^2, beta std sqrt(ab / ((a + b)^2 (a + b + 1))), chi2 mean df s, geom var (1 - p) / p^2,
+    # binom std sqrt(5 p (1 - p)), differentiated by hand
+    a, b, s = 1.3, 2.0, 0.7
+    v = a * b / ((a + b) ** 2 * (a + b + 1))
+    sd = np.sqrt(v)
+    dsd_da = 0.5 * sd * (1 / a - 2 / (a + b) - 1 / (a + b + 1))
+    dsd_db = 0.5 * sd * (1 / b - 2 / (a + b) - 1 / (a + b + 1))
+    p, q = b / 4.0, b / 3.0
+    dgeom = (p - 2.0) / p**3 / 4.0
+    dbinom = 0.5 * 5 * (1 - 2 * q) / np.sqrt(5 * q * (1 - q)) / 3.0
+    want = (s * s + dsd_da + s, dsd_db + dgeom + dbinom, 2 * a * s + a)
+    assert ac.grad(shaped_moments, wrt=(0, 1, 2))(a, b, s) == pytest.approx(want, rel=1e-12)
+    ac.check_grads(shaped_moments, (a, b, s), wrt=(0, 1, 2), modes=("rev", "fwd"))
+    ac.check_grads(shaped_moments, (a, b, s), wrt=(0, 1, 2), modes=("rev",), order=2)
