@@ -1,12 +1,12 @@
 """Adjoints of ``scipy.stats`` distributions: ``norm``, ``t``, ``logistic``, ``cauchy``, ``laplace``, ``expon``,
 ``halfnorm``, ``halfcauchy``, ``gumbel_r``, ``gumbel_l``, ``rayleigh``, ``uniform``, ``lognorm``, ``weibull_min``,
-``pareto``, ``skewnorm``, ``truncnorm``, ``gamma``, ``beta``, ``chi2``, ``invgamma`` and ``f`` (logpdf, pdf, cdf, sf,
-logcdf, logsf, ppf, isf), ``vonmises`` (logpdf, pdf), ``binom``, ``nbinom``, ``geom``, ``bernoulli`` and ``poisson``
-(logpmf, pmf, cdf, sf, logcdf, logsf), ``betabinom`` and ``multinomial`` (logpmf, pmf), ``multivariate_normal``
-(logpdf, pdf, entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and ``invwishart`` (logpdf, pdf), and the mean,
-median, std, var and entropy of the location-scale families without a shape, with their tangent rules (the table, and
-which shape parameters are refused: docs/scipy.md). A pdf with no rule written here is made from its logpdf's
-(``registry.exp_of``, at the end of this file).
+``pareto``, ``skewnorm``, ``truncnorm``, ``gamma``, ``beta``, ``chi2``, ``invgamma``, ``f`` and ``vonmises`` (logpdf,
+pdf, cdf, sf, logcdf, logsf, ppf, isf), ``binom``, ``nbinom``, ``geom``, ``bernoulli`` and ``poisson`` (logpmf, pmf,
+cdf, sf, logcdf, logsf), ``betabinom`` and ``multinomial`` (logpmf, pmf), ``multivariate_normal`` (logpdf, pdf,
+entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and ``invwishart`` (logpdf, pdf), the mean, median, std, var
+and entropy of the location-scale families without a shape, and the mean, var and std of a few with one; with their
+tangent rules (the table, and which shape parameters are refused: docs/scipy.md). A pdf with no rule written here is
+made from its logpdf's (``registry.exp_of``, at the end of this file).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
 access, but bound methods of one object compare (and hash) equal, so the registry keys the rule on one
@@ -22,7 +22,8 @@ a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
 in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of
-``beta`` in ``a`` and ``b``, of ``invgamma`` in ``a``, of ``f`` in ``dfn`` and ``dfd``, of ``nbinom`` in ``n``, and the
+``beta`` in ``a`` and ``b``, of ``invgamma`` in ``a``, of ``f`` in ``dfn`` and ``dfd``, of ``vonmises`` in ``kappa``, of
+``nbinom`` in ``n``, and the
 ppf and isf of the continuous ones among those in the same: incomplete beta and gamma functions and their inverses, no
 closed form) is refused with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
 ``runtime.no_derivative``); the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise
@@ -4085,6 +4086,155 @@ def f_isf_tangent(dot, ans, q, dfn, dfd, loc=0.0, scale=1.0):
         -dot * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)),
         no_derivative("scipy.stats.f.isf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
         no_derivative("scipy.stats.f.isf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy25: vonmises' distribution functions and quantiles in x (q), loc and scale, as invgamma's: SciPy's cdf
+# continues periodically past [-pi, pi] (cdf(x + 2 pi) = cdf(x) + 1), so its derivative in x is the (periodic) density
+# everywhere; in kappa it is a series (SciPy's von_mises_cdf) with no closed-form derivative: refused
+
+
+@adjoint(scipy_stats.vonmises.cdf)
+def vonmises_cdf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.vonmises.cdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.cdf)
+def vonmises_cdf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.vonmises.cdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.sf)
+def vonmises_sf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.vonmises.sf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.sf)
+def vonmises_sf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.vonmises.sf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.logcdf)
+def vonmises_logcdf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.vonmises.logcdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.logcdf)
+def vonmises_logcdf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    p = ratio / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.vonmises.logcdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.logsf)
+def vonmises_logsf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.vonmises.logsf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.logsf)
+def vonmises_logsf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    p = ratio / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.vonmises.logsf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.ppf)
+def vonmises_ppf_adjoint(g, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)), q),
+        no_derivative("scipy.stats.vonmises.ppf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.ppf)
+def vonmises_ppf_tangent(dot, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)),
+        no_derivative("scipy.stats.vonmises.ppf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.vonmises.isf)
+def vonmises_isf_adjoint(g, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)), q),
+        no_derivative("scipy.stats.vonmises.isf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.isf)
+def vonmises_isf_tangent(dot, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)),
+        no_derivative("scipy.stats.vonmises.isf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
         dot + 0.0 * z,
         dot * z,
     )

@@ -1234,10 +1234,10 @@ TABLE += [
 ]
 
 
-# scipy25: the distribution functions and quantiles of halfcauchy (every argument), invgamma and f (in x or q, loc and
-# scale; their shapes refused), points below the support for the cdfs and sfs
+# scipy25: the distribution functions and quantiles of halfcauchy (every argument), invgamma, f and vonmises (in x or
+# q, loc and scale; their shapes refused), points below the support for the cdfs and sfs
 XH = np.array([-0.4, 0.9, 1.6, 3.2])  # with loc 0.1 and scale 1.2: one point below the support
-for _fam, _shapes in (("halfcauchy", ()), ("invgamma", (2.5,)), ("f", (3.5, 6.0))):
+for _fam, _shapes in (("halfcauchy", ()), ("invgamma", (2.5,)), ("f", (3.5, 6.0)), ("vonmises", (1.8,))):
     _diff = (0,) + tuple(range(len(_shapes) + 1, len(_shapes) + 3)) if _shapes else (0, 1, 2)
     for _method, _x in (("cdf", XH), ("sf", XH), ("logcdf", XH[1:]), ("logsf", XH), ("ppf", QS), ("isf", QS)):
         _fn = getattr(getattr(scipy_stats, _fam), _method)
@@ -1251,6 +1251,14 @@ TABLE += [
         {},
         (0,),
         rtol=1e-4,
+    ),
+    Row(
+        "vonmises.cdf-beyond-pi",
+        scipy_stats.vonmises.cdf,
+        S + "vonmises.cdf",
+        [np.array([-4.0, 3.5, 7.0]), np.array([[0.5], [4.0]])],
+        {},
+        (0,),
     ),
     Row(
         "invgamma.ppf-tails",
@@ -1502,6 +1510,17 @@ def invgamma_all(x, a):
     )
 
 
+def vonmises_all(x, kappa):
+    return np.sum(
+        scipy_stats.vonmises.cdf(x, kappa)
+        + scipy_stats.vonmises.sf(x, kappa)
+        + scipy_stats.vonmises.logcdf(x, kappa)
+        + scipy_stats.vonmises.logsf(x, kappa)
+        + scipy_stats.vonmises.ppf(x, kappa)
+        + scipy_stats.vonmises.isf(x, kappa)
+    )
+
+
 def f_all(x, m, n):
     return np.sum(
         scipy_stats.f.cdf(x, m, n)
@@ -1532,6 +1551,7 @@ def f_all(x, m, n):
         (invgamma_all, [np.array([0.3, 0.7]), 2.5], 1, r"invgamma.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter a"),
         (f_all, [np.array([0.3, 0.7]), 3.5, 6.0], 1, r"f.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter dfn"),
         (f_all, [np.array([0.3, 0.7]), 3.5, 6.0], 2, r"f.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter dfd"),
+        (vonmises_all, [np.array([0.3, 0.7]), 1.5], 1, r"vonmises.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter kappa"),
     ],
 )
 def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
