@@ -3148,15 +3148,14 @@ def geom_pmf_tangent(dot, ans, k, p, loc=0):
 
 
 @fragment
-def nbinom_pmf_in_p(k, n, p, loc):
-    # C p^n (1 - p)^m on the integers m >= 0, C = Gamma(m + n) / (Gamma(n) m!): C (n p^(n - 1) (1 - p)^m
-    # - m p^n (1 - p)^(m - 1)), the powers through xlogy and xlog1py (0 * ln 0 = 0)
+def nbinom_pmf_in_p(ans, k, n, p, loc):
+    # C p^n (1 - p)^m on the integers m >= 0 (p in (0, 1], SciPy's domain): inside, the pmf times the logpmf's
+    # n / p - m / (1 - p) (0 off the support, where ans is); at p == 1, where the pmf of m >= 1 is 0 and that product
+    # would be 0 * inf, the polynomial's slope: n at m == 0, -n at m == 1 (n p^n (1 - p)), 0 beyond
     m = k - loc
-    mm = np.maximum(m, 0.0)
-    log_c = scipy_special.gammaln(mm + n) - scipy_special.gammaln(n) - scipy_special.gammaln(mm + 1.0)
-    first = n * np.exp(log_c + scipy_special.xlogy(n - 1.0, p) + scipy_special.xlog1py(mm, -p))
-    second = mm * np.exp(log_c + scipy_special.xlogy(n, p) + scipy_special.xlog1py(np.maximum(mm - 1.0, 0.0), -p))
-    return np.where((m >= 0) * (m == np.floor(m)), first - second, 0.0)
+    inside = ans * (n / p - m / np.where(p == 1.0, 1.0, 1.0 - p))
+    at_1 = n * (np.where(m == 0, 1.0, 0.0) - np.where(m == 1, 1.0, 0.0))
+    return np.where(p == 1.0, at_1, inside)
 
 
 @fragment
@@ -3169,7 +3168,7 @@ def nbinom_pmf_in_n(ans, k, n, p, loc):
 @adjoint(scipy_stats.nbinom.pmf)
 def nbinom_pmf_adjoint(g, ans, k, n, p, loc=0):
     in_n = nbinom_pmf_in_n(ans, k, n, p, loc)
-    in_p = nbinom_pmf_in_p(k, n, p, loc)
+    in_p = nbinom_pmf_in_p(ans, k, n, p, loc)
     return (
         None,
         unbroadcast(g * in_n, n),
@@ -3181,7 +3180,7 @@ def nbinom_pmf_adjoint(g, ans, k, n, p, loc=0):
 @tangent(scipy_stats.nbinom.pmf)
 def nbinom_pmf_tangent(dot, ans, k, n, p, loc=0):
     in_n = nbinom_pmf_in_n(ans, k, n, p, loc)
-    in_p = nbinom_pmf_in_p(k, n, p, loc)
+    in_p = nbinom_pmf_in_p(ans, k, n, p, loc)
     return None, dot * in_n, dot * in_p, None
 
 
@@ -3207,27 +3206,32 @@ def multinomial_pmf_tangent(dot, ans, x, n, p):
 
 
 # ---- scipy25: binom's pmf again (pmf * d logpmf was nan at p == 0 or 1 where the pmf is 0: pmf(1; n, 0) has slope n),
-# as d/dp pmf(m; n, p) = n (pmf(m - 1; n - 1, p) - pmf(m; n - 1, p)); binom's log-cdfs; bernoulli's distribution
+# with the polynomial's slope at those two points; binom's log-cdfs; bernoulli's distribution
 # functions; geom's logcdf; nbinom's logcdf and logsf (refused in n, as its cdf). A log-cdf is the cdf's slope over
 # exp(ans), where the cdf is 0 (ans -inf, off the support: constant) its derivative 0.
 
 
 @fragment
-def binom_pmf_in_p(k, n, p, loc):
+def binom_pmf_in_p(ans, k, n, p, loc):
+    # inside (0, 1) the pmf times the logpmf's m / p - (n - m) / (1 - p) (0 off the support, where ans is); at p == 0
+    # and 1, where the pmf of most counts is 0 and that product would be 0 * inf, the polynomial's slope, n (pmf(m - 1;
+    # n - 1, p) - pmf(m; n - 1, p)): n at m == 1 and -n at m == 0 for p == 0, n at m == n and -n at m == n - 1 for 1
     m = k - loc
-    fewer = np.maximum(n - 1, 0)
-    return n * (scipy_stats.binom.pmf(m - 1, fewer, p) - scipy_stats.binom.pmf(m, fewer, p))
+    inside = ans * (m / np.where(p == 0.0, 1.0, p) - (n - m) / np.where(p == 1.0, 1.0, 1.0 - p))
+    at_0 = n * (np.where(m == 1, 1.0, 0.0) - np.where(m == 0, 1.0, 0.0))
+    at_1 = n * (np.where(m == n, 1.0, 0.0) - np.where(m == n - 1, 1.0, 0.0))
+    return np.where(p == 0.0, at_0, np.where(p == 1.0, at_1, inside))
 
 
 @adjoint(scipy_stats.binom.pmf)
 def binom_pmf_adjoint(g, ans, k, n, p, loc=0):
-    slope = binom_pmf_in_p(k, n, p, loc)
+    slope = binom_pmf_in_p(ans, k, n, p, loc)
     return None, None, unbroadcast(g * slope, p), None
 
 
 @tangent(scipy_stats.binom.pmf)
 def binom_pmf_tangent(dot, ans, k, n, p, loc=0):
-    slope = binom_pmf_in_p(k, n, p, loc)
+    slope = binom_pmf_in_p(ans, k, n, p, loc)
     return None, None, dot * slope, None
 
 
