@@ -1,12 +1,11 @@
-"""Adjoints of ``scipy.stats`` distributions: ``norm`` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf),
-``t``, ``logistic``, ``cauchy``, ``gamma``, ``beta`` and ``chi2`` (logpdf, pdf, cdf, sf, logcdf, logsf; ppf and isf of
-``t``, ``logistic`` and ``cauchy``), ``laplace``, ``expon``, ``halfnorm``, ``gumbel_r``, ``gumbel_l``, ``rayleigh`` and
-``uniform`` (logpdf, pdf, cdf, sf, logcdf, logsf, ppf, isf), ``lognorm``, ``weibull_min`` and ``pareto`` (the same),
-``skewnorm`` (logpdf, pdf, cdf, sf), ``halfcauchy``, ``invgamma``, ``vonmises`` and ``f`` (logpdf, pdf), ``truncnorm``
-(logpdf, pdf, cdf), ``binom`` (logpmf, pmf, cdf, sf), ``nbinom`` (logpmf, cdf, sf), ``geom`` (logpmf, cdf, sf, logsf),
-``bernoulli`` logpmf, ``betabinom`` (logpmf, pmf), ``poisson`` (logpmf, pmf, cdf, sf, logcdf, logsf), ``multinomial``
-logpmf, ``multivariate_normal`` (logpdf, pdf, entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and
-``invwishart`` (logpdf, pdf), with their tangent rules (the table: docs/scipy.md). A pdf with no rule written here is
+"""Adjoints of ``scipy.stats`` distributions: ``norm``, ``t``, ``logistic``, ``cauchy``, ``laplace``, ``expon``,
+``halfnorm``, ``halfcauchy``, ``gumbel_r``, ``gumbel_l``, ``rayleigh``, ``uniform``, ``lognorm``, ``weibull_min``,
+``pareto``, ``skewnorm``, ``truncnorm``, ``gamma``, ``beta``, ``chi2``, ``invgamma``, ``f`` and ``vonmises`` (logpdf,
+pdf, cdf, sf, logcdf, logsf, ppf, isf), ``binom``, ``nbinom``, ``geom``, ``bernoulli`` and ``poisson`` (logpmf, pmf,
+cdf, sf, logcdf, logsf), ``betabinom`` and ``multinomial`` (logpmf, pmf), ``multivariate_normal`` (logpdf, pdf,
+entropy), ``multivariate_t``, ``dirichlet``, ``wishart`` and ``invwishart`` (logpdf, pdf), the mean, median, std, var
+and entropy of the location-scale families without a shape, and the mean, var and std of a few with one; with their
+tangent rules (the table, and which shape parameters are refused: docs/scipy.md). A pdf with no rule written here is
 made from its logpdf's (``registry.exp_of``, at the end of this file).
 
 They are methods of distribution objects: ``scipy.stats.norm.logpdf`` is a new bound method at each
@@ -23,9 +22,10 @@ a singular one is refused when the gradient runs (``runtime.full_rank_cov``).
 
 Every parameter is differentiated where the function is differentiable in it, with two exceptions: a cdf
 in a shape parameter (the cdf, sf, logcdf and logsf of ``t`` and ``chi2`` in ``df``, of ``gamma`` in ``a``, of
-``beta`` in ``a`` and ``b``, of ``nbinom`` in ``n``, and ``t``'s ppf and isf in ``df``: incomplete beta and gamma
-functions and their inverses, no closed form) is refused
-with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
+``beta`` in ``a`` and ``b``, of ``invgamma`` in ``a``, of ``f`` in ``dfn`` and ``dfd``, of ``vonmises`` in ``kappa``, of
+``nbinom`` in ``n``, and the
+ppf and isf of the continuous ones among those in the same: incomplete beta and gamma functions and their inverses, no
+closed form) is refused with a located ``UnsupportedError`` where that argument is differentiated (the rule's result is
 ``runtime.no_derivative``); the count ``k`` and the integer ``loc`` of ``poisson`` get no derivative (piecewise
 constant in them).
 ``poisson.cdf`` in ``mu`` is ``-pmf(floor(k - loc), mu)`` (the regularized upper gamma function Q(n + 1, mu)); its sf,
@@ -347,6 +347,13 @@ def t_logsf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
 # ---- gamma and beta ------------------------------------------------------------------------------------------
 
 
+@fragment
+def density_over(logpdf, ans):
+    # exp(logpdf - ans), a density over its cdf (or sf), without underflow in the tail; 0 off the support, where both
+    # are -inf and the log-cdf is constant (not nan); inf where the cdf has underflowed inside it
+    return np.exp(logpdf - np.where(logpdf > -np.inf, ans, 0.0))
+
+
 @adjoint(scipy_stats.gamma.logpdf)
 def gamma_logpdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
     # (a - 1) ln y - y - ln Gamma(a) - ln(scale), y = (x - loc) / scale
@@ -482,7 +489,8 @@ def gamma_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
 def gamma_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
     # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(gp, x),
         no_derivative("scipy.stats.gamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
@@ -494,7 +502,8 @@ def gamma_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
 @tangent(scipy_stats.gamma.logcdf)
 def gamma_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    p = ratio / scale
     return (
         dot * p,
         no_derivative("scipy.stats.gamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
@@ -507,7 +516,8 @@ def gamma_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
 def gamma_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
     # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(-gp, x),
         no_derivative("scipy.stats.gamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
@@ -519,7 +529,8 @@ def gamma_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
 @tangent(scipy_stats.gamma.logsf)
 def gamma_logsf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.gamma.logpdf(y, a) - ans) / scale
+    ratio = density_over(scipy_stats.gamma.logpdf(y, a), ans)
+    p = ratio / scale
     return (
         -dot * p,
         no_derivative("scipy.stats.gamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
@@ -617,7 +628,8 @@ def beta_sf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
 def beta_logcdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
     # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shapes (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(gp, x),
         no_derivative("scipy.stats.beta.logcdf", "a", "an incomplete beta function of a: no closed form"),
@@ -630,7 +642,8 @@ def beta_logcdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
 @tangent(scipy_stats.beta.logcdf)
 def beta_logcdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    p = ratio / scale
     return (
         dot * p,
         no_derivative("scipy.stats.beta.logcdf", "a", "an incomplete beta function of a: no closed form"),
@@ -644,7 +657,8 @@ def beta_logcdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
 def beta_logsf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
     # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shapes (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(-gp, x),
         no_derivative("scipy.stats.beta.logsf", "a", "an incomplete beta function of a: no closed form"),
@@ -657,7 +671,8 @@ def beta_logsf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
 @tangent(scipy_stats.beta.logsf)
 def beta_logsf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.beta.logpdf(y, a, b) - ans) / scale
+    ratio = density_over(scipy_stats.beta.logpdf(y, a, b), ans)
+    p = ratio / scale
     return (
         -dot * p,
         no_derivative("scipy.stats.beta.logsf", "a", "an incomplete beta function of a: no closed form"),
@@ -775,7 +790,8 @@ def chi2_sf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
 def chi2_logcdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
     # pdf / cdf = exp(logpdf - ans), without underflow in the left tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(gp, x),
         no_derivative("scipy.stats.chi2.logcdf", "df", "an incomplete gamma function of df: no closed form"),
@@ -787,7 +803,8 @@ def chi2_logcdf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
 @tangent(scipy_stats.chi2.logcdf)
 def chi2_logcdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    p = ratio / scale
     return (
         dot * p,
         no_derivative("scipy.stats.chi2.logcdf", "df", "an incomplete gamma function of df: no closed form"),
@@ -800,7 +817,8 @@ def chi2_logcdf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
 def chi2_logsf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
     # -pdf / sf = -exp(logpdf - ans), without underflow in the right tail; no closed form in the shape (refused there)
     y = (x - loc) / scale
-    gp = g * np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    gp = g * ratio / scale
     return (
         unbroadcast(-gp, x),
         no_derivative("scipy.stats.chi2.logsf", "df", "an incomplete gamma function of df: no closed form"),
@@ -812,7 +830,8 @@ def chi2_logsf_adjoint(g, ans, x, df, loc=0.0, scale=1.0):
 @tangent(scipy_stats.chi2.logsf)
 def chi2_logsf_tangent(dot, ans, x, df, loc=0.0, scale=1.0):
     y = (x - loc) / scale
-    p = np.exp(scipy_stats.chi2.logpdf(y, df) - ans) / scale
+    ratio = density_over(scipy_stats.chi2.logpdf(y, df), ans)
+    p = ratio / scale
     return (
         -dot * p,
         no_derivative("scipy.stats.chi2.logsf", "df", "an incomplete gamma function of df: no closed form"),
@@ -2206,24 +2225,6 @@ def multinomial_logpmf_tangent(dot, ans, x, n, p):
 # integrand); 0 where the cdf is 0 or 1. nbinom's n is the incomplete beta's shape: no closed form, refused.
 
 
-@adjoint(scipy_stats.binom.pmf)
-def binom_pmf_adjoint(g, ans, k, n, p, loc=0):
-    # the pmf times the logpmf's d/dp
-    m = k - loc
-    return (
-        None,
-        None,
-        unbroadcast(g * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), p),
-        None,
-    )
-
-
-@tangent(scipy_stats.binom.pmf)
-def binom_pmf_tangent(dot, ans, k, n, p, loc=0):
-    m = k - loc
-    return None, None, dot * ans * (m / np.where(m == 0, 1.0, p) - (n - m) / np.where(n - m == 0, 1.0, 1.0 - p)), None
-
-
 @adjoint(scipy_stats.binom.cdf)
 def binom_cdf_adjoint(g, ans, k, n, p, loc=0):
     # I_(1-p)(n - m, m + 1): d/dp = -n pmf(m; n - 1, p), 0 for m < 0 and m >= n (n == 0: the factor n)
@@ -3096,6 +3097,1551 @@ def invwishart_logpdf_tangent(dot, ans, x, df, scale):
         np.reshape(0.5 * dot * in_df, np.shape(ans)),
         np.reshape(np.sum(scale_slope * np.reshape(dot, (dim, dim)), axis=(-2, -1)), np.shape(ans)),
     )
+
+
+# ---- scipy25: the pmfs of bernoulli, geom, nbinom and multinomial, by hand. Each is 0 at p == 0 or 1 for some counts
+# where its derivative is not (bernoulli's pmf(1; p) = p), so not pmf * d logpmf (registry.exp_of): each term keeps its
+# own power of p and 1 - p (0^0 = 1). m = k - loc; a count off the support, or not an integer (SciPy's pmf is 0
+# there), has derivative 0.
+
+
+@fragment
+def bernoulli_pmf_in_p(k, loc):
+    # p at m == 1, 1 - p at m == 0 (floats from np.where: the optimizer takes 1.0 * e in adjoint code for e, which
+    # would leave a bool array's minus)
+    m = k - loc
+    return np.where(m == 1, 1.0, 0.0) - np.where(m == 0, 1.0, 0.0)
+
+
+@adjoint(scipy_stats.bernoulli.pmf)
+def bernoulli_pmf_adjoint(g, ans, k, p, loc=0):
+    slope = bernoulli_pmf_in_p(k, loc)
+    return None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.bernoulli.pmf)
+def bernoulli_pmf_tangent(dot, ans, k, p, loc=0):
+    slope = bernoulli_pmf_in_p(k, loc)
+    return None, dot * slope, None
+
+
+@fragment
+def geom_pmf_in_p(k, p, loc):
+    # p (1 - p)^(m - 1) on the integers m >= 1: (1 - p)^(m - 1) - (m - 1) p (1 - p)^(m - 2), each power's exponent
+    # kept at least 0 where its factor is 0 (so p == 1 gives the finite derivative)
+    m = k - loc
+    first = (1.0 - p) ** np.maximum(m - 1.0, 0.0)
+    second = (m - 1.0) * p * (1.0 - p) ** np.maximum(m - 2.0, 0.0)
+    return np.where((m >= 1) * (m == np.floor(m)), first - second, 0.0)
+
+
+@adjoint(scipy_stats.geom.pmf)
+def geom_pmf_adjoint(g, ans, k, p, loc=0):
+    slope = geom_pmf_in_p(k, p, loc)
+    return None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.geom.pmf)
+def geom_pmf_tangent(dot, ans, k, p, loc=0):
+    slope = geom_pmf_in_p(k, p, loc)
+    return None, dot * slope, None
+
+
+@fragment
+def nbinom_pmf_in_p(ans, k, n, p, loc):
+    # C p^n (1 - p)^m on the integers m >= 0 (p in (0, 1], SciPy's domain): inside, the pmf times the logpmf's
+    # n / p - m / (1 - p) (0 off the support, where ans is); at p == 1, where the pmf of m >= 1 is 0 and that product
+    # would be 0 * inf, the polynomial's slope: n at m == 0, -n at m == 1 (n p^n (1 - p)), 0 beyond
+    m = k - loc
+    inside = ans * (n / p - m / np.where(p == 1.0, 1.0, 1.0 - p))
+    at_1 = n * (np.where(m == 0, 1.0, 0.0) - np.where(m == 1, 1.0, 0.0))
+    return np.where(p == 1.0, at_1, inside)
+
+
+@fragment
+def nbinom_pmf_in_n(ans, k, n, p, loc):
+    # pmf (psi(m + n) - psi(n) + ln p), the last term exactly 0 where the pmf is (p == 0, or off the support)
+    mm = np.maximum(k - loc, 0.0)
+    return ans * (scipy_special.digamma(mm + n) - scipy_special.digamma(n)) + scipy_special.xlogy(ans, p)
+
+
+@adjoint(scipy_stats.nbinom.pmf)
+def nbinom_pmf_adjoint(g, ans, k, n, p, loc=0):
+    in_n = nbinom_pmf_in_n(ans, k, n, p, loc)
+    in_p = nbinom_pmf_in_p(ans, k, n, p, loc)
+    return (
+        None,
+        unbroadcast(g * in_n, n),
+        unbroadcast(g * in_p, p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.pmf)
+def nbinom_pmf_tangent(dot, ans, k, n, p, loc=0):
+    in_n = nbinom_pmf_in_n(ans, k, n, p, loc)
+    in_p = nbinom_pmf_in_p(ans, k, n, p, loc)
+    return None, dot * in_n, dot * in_p, None
+
+
+@fragment
+def multinomial_pmf_in_p(x, n, p):
+    # d pmf / d p_i = n pmf(x - e_i; n - 1, p), the term with p_i one power lower: exact also where p_i == 0 (and
+    # the pmf is 0); the plain partials, as the logpmf's (only directions along the simplex are SciPy's function's)
+    lower = np.expand_dims(x, -2) - np.eye(np.shape(p)[-1])
+    counts = np.expand_dims(n, -1)
+    return counts * scipy_stats.multinomial.pmf(lower, np.maximum(counts - 1, 0), np.expand_dims(p, -2))
+
+
+@adjoint(scipy_stats.multinomial.pmf)
+def multinomial_pmf_adjoint(g, ans, x, n, p):
+    slope = multinomial_pmf_in_p(x, n, p)
+    return None, None, unbroadcast(np.expand_dims(g, -1) * slope, p)
+
+
+@tangent(scipy_stats.multinomial.pmf)
+def multinomial_pmf_tangent(dot, ans, x, n, p):
+    slope = multinomial_pmf_in_p(x, n, p)
+    return None, None, np.sum(dot * slope, axis=-1)
+
+
+# ---- scipy25: binom's pmf again (pmf * d logpmf was nan at p == 0 or 1 where the pmf is 0: pmf(1; n, 0) has slope n),
+# with the polynomial's slope at those two points; binom's log-cdfs; bernoulli's distribution
+# functions; geom's logcdf; nbinom's logcdf and logsf (refused in n, as its cdf). A log-cdf is the cdf's slope over
+# exp(ans), where the cdf is 0 (ans -inf, off the support: constant) its derivative 0.
+
+
+@fragment
+def binom_pmf_in_p(ans, k, n, p, loc):
+    # inside (0, 1) the pmf times the logpmf's m / p - (n - m) / (1 - p) (0 off the support, where ans is); at p == 0
+    # and 1, where the pmf of most counts is 0 and that product would be 0 * inf, the polynomial's slope, n (pmf(m - 1;
+    # n - 1, p) - pmf(m; n - 1, p)): n at m == 1 and -n at m == 0 for p == 0, n at m == n and -n at m == n - 1 for 1
+    m = k - loc
+    inside = ans * (m / np.where(p == 0.0, 1.0, p) - (n - m) / np.where(p == 1.0, 1.0, 1.0 - p))
+    at_0 = n * (np.where(m == 1, 1.0, 0.0) - np.where(m == 0, 1.0, 0.0))
+    at_1 = n * (np.where(m == n, 1.0, 0.0) - np.where(m == n - 1, 1.0, 0.0))
+    return np.where(p == 0.0, at_0, np.where(p == 1.0, at_1, inside))
+
+
+@adjoint(scipy_stats.binom.pmf)
+def binom_pmf_adjoint(g, ans, k, n, p, loc=0):
+    slope = binom_pmf_in_p(ans, k, n, p, loc)
+    return None, None, unbroadcast(g * slope, p), None
+
+
+@tangent(scipy_stats.binom.pmf)
+def binom_pmf_tangent(dot, ans, k, n, p, loc=0):
+    slope = binom_pmf_in_p(ans, k, n, p, loc)
+    return None, None, dot * slope, None
+
+
+@adjoint(scipy_stats.binom.logcdf)
+def binom_logcdf_adjoint(g, ans, k, n, p, loc=0):
+    # the cdf's slope, -n pmf(m; n - 1, p), over the cdf (0 for m < 0, where the slope is 0 too)
+    m = np.floor(k - loc)
+    slope = -n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope / np.where(m >= 0, np.exp(ans), 1.0), p), None
+
+
+@tangent(scipy_stats.binom.logcdf)
+def binom_logcdf_tangent(dot, ans, k, n, p, loc=0):
+    m = np.floor(k - loc)
+    slope = -n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, dot * slope / np.where(m >= 0, np.exp(ans), 1.0), None
+
+
+@adjoint(scipy_stats.binom.logsf)
+def binom_logsf_adjoint(g, ans, k, n, p, loc=0):
+    # the sf's slope over the sf (0 for m >= n, where the slope is 0 too)
+    m = np.floor(k - loc)
+    slope = n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, unbroadcast(g * slope / np.where(m < n, np.exp(ans), 1.0), p), None
+
+
+@tangent(scipy_stats.binom.logsf)
+def binom_logsf_tangent(dot, ans, k, n, p, loc=0):
+    m = np.floor(k - loc)
+    slope = n * scipy_stats.binom.pmf(m, np.maximum(n - 1, 0), p)
+    return None, None, dot * slope / np.where(m < n, np.exp(ans), 1.0), None
+
+
+@fragment
+def bernoulli_middle(k, loc):
+    # 0 <= m < 1, where the cdf is 1 - p and the sf p (the cdf is 0 below, 1 above)
+    m = k - loc
+    return np.where((m >= 0) * (m < 1), 1.0, 0.0)
+
+
+@adjoint(scipy_stats.bernoulli.cdf)
+def bernoulli_cdf_adjoint(g, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(-g * middle, p), None
+
+
+@tangent(scipy_stats.bernoulli.cdf)
+def bernoulli_cdf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, -dot * middle, None
+
+
+@adjoint(scipy_stats.bernoulli.sf)
+def bernoulli_sf_adjoint(g, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(g * middle, p), None
+
+
+@tangent(scipy_stats.bernoulli.sf)
+def bernoulli_sf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, dot * middle, None
+
+
+@adjoint(scipy_stats.bernoulli.logcdf)
+def bernoulli_logcdf_adjoint(g, ans, k, p, loc=0):
+    # ln(1 - p) in the middle
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(-g * middle / np.where(middle, 1.0 - p, 1.0), p), None
+
+
+@tangent(scipy_stats.bernoulli.logcdf)
+def bernoulli_logcdf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, -dot * middle / np.where(middle, 1.0 - p, 1.0), None
+
+
+@adjoint(scipy_stats.bernoulli.logsf)
+def bernoulli_logsf_adjoint(g, ans, k, p, loc=0):
+    # ln p in the middle
+    middle = bernoulli_middle(k, loc)
+    return None, unbroadcast(g * middle / np.where(middle, p, 1.0), p), None
+
+
+@tangent(scipy_stats.bernoulli.logsf)
+def bernoulli_logsf_tangent(dot, ans, k, p, loc=0):
+    middle = bernoulli_middle(k, loc)
+    return None, dot * middle / np.where(middle, p, 1.0), None
+
+
+@adjoint(scipy_stats.geom.logcdf)
+def geom_logcdf_adjoint(g, ans, k, p, loc=0):
+    # ln(1 - (1 - p)^m) for m >= 1 (-inf below): m (1 - p)^(m - 1) over the cdf
+    m = np.floor(k - loc)
+    slope = (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0)
+    return None, unbroadcast(g * slope / np.where(m >= 1, np.exp(ans), 1.0), p), None
+
+
+@tangent(scipy_stats.geom.logcdf)
+def geom_logcdf_tangent(dot, ans, k, p, loc=0):
+    m = np.floor(k - loc)
+    slope = (m >= 1) * m * (1.0 - p) ** np.maximum(m - 1.0, 0.0)
+    return None, dot * slope / np.where(m >= 1, np.exp(ans), 1.0), None
+
+
+@adjoint(scipy_stats.nbinom.logcdf)
+def nbinom_logcdf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logcdf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(g * slope / np.where(np.floor(k - loc) >= 0, np.exp(ans), 1.0), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.logcdf)
+def nbinom_logcdf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logcdf", "n", "an incomplete beta function of n: no closed form"),
+        dot * slope / np.where(np.floor(k - loc) >= 0, np.exp(ans), 1.0),
+        None,
+    )
+
+
+@adjoint(scipy_stats.nbinom.logsf)
+def nbinom_logsf_adjoint(g, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logsf", "n", "an incomplete beta function of n: no closed form"),
+        unbroadcast(-g * slope / np.exp(ans), p),
+        None,
+    )
+
+
+@tangent(scipy_stats.nbinom.logsf)
+def nbinom_logsf_tangent(dot, ans, k, n, p, loc=0):
+    slope = nbinom_cdf_in_p(k, n, p, loc)
+    return (
+        None,
+        no_derivative("scipy.stats.nbinom.logsf", "n", "an incomplete beta function of n: no closed form"),
+        -dot * slope / np.exp(ans),
+        None,
+    )
+
+
+# ---- scipy25: skewnorm's logcdf and logsf, the cdf's partials (above) over exp(ans): in z through the log-density
+# (exp(logpdf - ans), as t's), in a through exp(-z^2 (1 + a^2) / 2 - ans); where SciPy's cdf has underflowed to 0
+# inside the support the derivative is infinite, as gamma's
+
+
+@adjoint(scipy_stats.skewnorm.logcdf)
+def skewnorm_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    gz = g * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(-g * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), a),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.logcdf)
+def skewnorm_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return dz / scale, -dot * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.skewnorm.logsf)
+def skewnorm_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    # -dF / sf
+    z = (x - loc) / scale
+    gz = g * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(g * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), a),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.logsf)
+def skewnorm_logsf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = dot * np.exp(scipy_stats.skewnorm.logpdf(z, a) - ans)
+    aa = 1.0 + a * a
+    return -dz / scale, dot * np.exp(-0.5 * z * z * aa - ans) / (np.pi * aa), dz / scale, dz * z / scale
+
+
+@fragment
+def skewnorm_quantile_in_a(z, a):
+    # -(dF/da) / f at the standard quantile z, f = 2 phi(z) Phi(a z): exp(-(a z)^2 / 2) / (sqrt(2 pi) (1 + a^2) Phi(az))
+    aa = 1.0 + a * a
+    return np.exp(-0.5 * a * a * z * z - scipy_special.log_ndtr(a * z)) / (np.sqrt(2.0 * np.pi) * aa)
+
+
+@adjoint(scipy_stats.skewnorm.ppf)
+def skewnorm_ppf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # the quantile's slope in q is 1 / f(z); in a, the implicit derivative -(dF/da) / f (Owen's T: a closed form)
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    gs = g * scale
+    return (
+        unbroadcast(gs * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), q),
+        unbroadcast(gs * in_a, a),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.ppf)
+def skewnorm_ppf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    ds = dot * scale
+    return ds * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), ds * in_a, dot + 0.0 * z, dot * z
+
+
+@adjoint(scipy_stats.skewnorm.isf)
+def skewnorm_isf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # the ppf at 1 - q: its slope in q negated; in a the same (F(z, a) = 1 - q, held)
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    gs = g * scale
+    return (
+        unbroadcast(-gs * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), q),
+        unbroadcast(gs * in_a, a),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.skewnorm.isf)
+def skewnorm_isf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    in_a = skewnorm_quantile_in_a(z, a)
+    ds = dot * scale
+    return -ds * np.exp(-scipy_stats.skewnorm.logpdf(z, a)), ds * in_a, dot + 0.0 * z, dot * z
+
+
+# ---- scipy25: truncnorm's sf, logcdf, logsf, ppf and isf. With Z = Phi(b) - Phi(a) and F the cdf on a <= z <= b:
+# dF/dz = phi(z) / Z, dF/da = phi(a) (F - 1) / Z, dF/db = -phi(b) F / Z (the cdf's rule, above); the sf is 1 - F. The
+# logs take Z as exp(ln Z) (truncnorm_log_mass: no underflow for a truncation far in a tail) and F or the sf as
+# exp(ans); off the support (where a log-cdf is -inf, constant) the derivative is 0.
+
+
+@fragment
+def truncnorm_log_mass(a, b):
+    # ln(Phi(b) - Phi(a)), from the tail nearer to both where a > 0, as a log-difference of log_ndtr's
+    return np.where(
+        a > 0.0,
+        scipy_special.log_ndtr(-a) + np.log1p(-np.exp(scipy_special.log_ndtr(-b) - scipy_special.log_ndtr(-a))),
+        scipy_special.log_ndtr(b) + np.log1p(-np.exp(scipy_special.log_ndtr(a) - scipy_special.log_ndtr(b))),
+    )
+
+
+@adjoint(scipy_stats.truncnorm.sf)
+def truncnorm_sf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # dS/dz = -phi(z) / Z, dS/da = phi(a) S / Z, dS/db = phi(b) (1 - S) / Z
+    mass = truncnorm_mass(a, b)
+    z = (x - loc) / scale
+    gm = g * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    gz = gm * np.exp(-0.5 * z * z)
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(gm * np.exp(-0.5 * a * a) * ans, a),
+        unbroadcast(gm * np.exp(-0.5 * b * b) * (1.0 - ans), b),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.sf)
+def truncnorm_sf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    mass = truncnorm_mass(a, b)
+    z = (x - loc) / scale
+    dm = dot * (z >= a) * (z <= b) / (np.sqrt(2.0 * np.pi) * mass)
+    dz = dm * np.exp(-0.5 * z * z)
+    return (
+        -dz / scale,
+        dm * np.exp(-0.5 * a * a) * ans,
+        dm * np.exp(-0.5 * b * b) * (1.0 - ans),
+        dz / scale,
+        dz * z / scale,
+    )
+
+
+@adjoint(scipy_stats.truncnorm.logcdf)
+def truncnorm_logcdf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # d/dz = phi(z) / (Z F), d/da = phi(a) (F - 1) / (Z F), d/db = -phi(b) / Z, on a < z <= b
+    z = (x - loc) / scale
+    inside = (z > a) * (z <= b)
+    log_mass = truncnorm_log_mass(a, b)
+    low = np.where(inside, ans, 0.0) + log_mass
+    gi = g * inside / np.sqrt(2.0 * np.pi)
+    gz = gi * np.exp(-0.5 * z * z - low)
+    return (
+        unbroadcast(gz / scale, x),
+        unbroadcast(gi * np.exp(-0.5 * a * a - low) * np.expm1(ans), a),
+        unbroadcast(-gi * np.exp(-0.5 * b * b - log_mass), b),
+        unbroadcast(-gz / scale, loc),
+        unbroadcast(-gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.logcdf)
+def truncnorm_logcdf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z > a) * (z <= b)
+    log_mass = truncnorm_log_mass(a, b)
+    low = np.where(inside, ans, 0.0) + log_mass
+    di = dot * inside / np.sqrt(2.0 * np.pi)
+    dz = di * np.exp(-0.5 * z * z - low)
+    a_dot = di * np.exp(-0.5 * a * a - low) * np.expm1(ans)
+    return dz / scale, a_dot, -di * np.exp(-0.5 * b * b - log_mass), -dz / scale, -dz * z / scale
+
+
+@adjoint(scipy_stats.truncnorm.logsf)
+def truncnorm_logsf_adjoint(g, ans, x, a, b, loc=0.0, scale=1.0):
+    # d/dz = -phi(z) / (Z S), d/da = phi(a) / Z, d/db = phi(b) (1 - S) / (Z S), on a <= z < b
+    z = (x - loc) / scale
+    inside = (z >= a) * (z < b)
+    log_mass = truncnorm_log_mass(a, b)
+    high = np.where(inside, ans, 0.0) + log_mass
+    gi = g * inside / np.sqrt(2.0 * np.pi)
+    gz = gi * np.exp(-0.5 * z * z - high)
+    return (
+        unbroadcast(-gz / scale, x),
+        unbroadcast(gi * np.exp(-0.5 * a * a - log_mass), a),
+        unbroadcast(-gi * np.exp(-0.5 * b * b - high) * np.expm1(ans), b),
+        unbroadcast(gz / scale, loc),
+        unbroadcast(gz * z / scale, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.logsf)
+def truncnorm_logsf_tangent(dot, ans, x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z >= a) * (z < b)
+    log_mass = truncnorm_log_mass(a, b)
+    high = np.where(inside, ans, 0.0) + log_mass
+    di = dot * inside / np.sqrt(2.0 * np.pi)
+    dz = di * np.exp(-0.5 * z * z - high)
+    b_dot = -di * np.exp(-0.5 * b * b - high) * np.expm1(ans)
+    return -dz / scale, di * np.exp(-0.5 * a * a - log_mass), b_dot, dz / scale, dz * z / scale
+
+
+@adjoint(scipy_stats.truncnorm.ppf)
+def truncnorm_ppf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # F(z; a, b) = q: dz/dq = Z / phi(z), and implicitly dz/da = phi(a) (1 - q) / phi(z), dz/db = phi(b) q / phi(z)
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    gs = g * scale
+    return (
+        unbroadcast(gs * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass), q),
+        unbroadcast(gs * np.exp(0.5 * (z * z - a * a)) * (1.0 - q), a),
+        unbroadcast(gs * np.exp(0.5 * (z * z - b * b)) * q, b),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.ppf)
+def truncnorm_ppf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    ds = dot * scale
+    return (
+        ds * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass),
+        ds * np.exp(0.5 * (z * z - a * a)) * (1.0 - q),
+        ds * np.exp(0.5 * (z * z - b * b)) * q,
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.truncnorm.isf)
+def truncnorm_isf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # the ppf at 1 - q: dz/dq = -Z / phi(z), dz/da = phi(a) q / phi(z), dz/db = phi(b) (1 - q) / phi(z)
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    gs = g * scale
+    return (
+        unbroadcast(-gs * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass), q),
+        unbroadcast(gs * np.exp(0.5 * (z * z - a * a)) * q, a),
+        unbroadcast(gs * np.exp(0.5 * (z * z - b * b)) * (1.0 - q), b),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.truncnorm.isf)
+def truncnorm_isf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    log_mass = truncnorm_log_mass(a, b)
+    z = (ans - loc) / scale
+    ds = dot * scale
+    return (
+        -ds * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z + log_mass),
+        ds * np.exp(0.5 * (z * z - a * a)) * q,
+        ds * np.exp(0.5 * (z * z - b * b)) * (1.0 - q),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy25: gamma's, chi2's and beta's quantiles (ppf, isf) in q, loc and scale: the standard quantile's slope is
+# 1 / f(z) = exp(-logpdf(z)) (negated for an isf); in a shape, the implicit derivative -(dF/da) / f needs the cdf's
+# derivative in it, an incomplete gamma or beta function's in its parameter, with no closed form: refused, as the cdf's
+@adjoint(scipy_stats.gamma.ppf)
+def gamma_ppf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # loc + scale G(q): G' = exp(-logpdf(z)); no closed form in the shape (refused)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.gamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.ppf)
+def gamma_ppf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)),
+        no_derivative("scipy.stats.gamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.gamma.isf)
+def gamma_isf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.gamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.gamma.isf)
+def gamma_isf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.gamma.logpdf(z, a)),
+        no_derivative("scipy.stats.gamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.chi2.ppf)
+def chi2_ppf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    # loc + scale G(q): G' = exp(-logpdf(z)); no closed form in the shape (refused)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)), q),
+        no_derivative("scipy.stats.chi2.ppf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.ppf)
+def chi2_ppf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)),
+        no_derivative("scipy.stats.chi2.ppf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.chi2.isf)
+def chi2_isf_adjoint(g, ans, q, df, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)), q),
+        no_derivative("scipy.stats.chi2.isf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.isf)
+def chi2_isf_tangent(dot, ans, q, df, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.chi2.logpdf(z, df)),
+        no_derivative("scipy.stats.chi2.isf", "df", "an inverse incomplete gamma function of df: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.beta.ppf)
+def beta_ppf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # loc + scale G(q): G' = exp(-logpdf(z)); no closed form in the shape (refused)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)), q),
+        no_derivative("scipy.stats.beta.ppf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.ppf", "b", "an inverse incomplete beta function of b: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.beta.ppf)
+def beta_ppf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)),
+        no_derivative("scipy.stats.beta.ppf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.ppf", "b", "an inverse incomplete beta function of b: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.beta.isf)
+def beta_isf_adjoint(g, ans, q, a, b, loc=0.0, scale=1.0):
+    # loc + scale G(1 - q)
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)), q),
+        no_derivative("scipy.stats.beta.isf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.isf", "b", "an inverse incomplete beta function of b: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.beta.isf)
+def beta_isf_tangent(dot, ans, q, a, b, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.beta.logpdf(z, a, b)),
+        no_derivative("scipy.stats.beta.isf", "a", "an inverse incomplete beta function of a: no closed form"),
+        no_derivative("scipy.stats.beta.isf", "b", "an inverse incomplete beta function of b: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy25: invgamma's and f's distribution functions and quantiles in x (q), loc and scale, as gamma's and beta's
+# (whose formulas they copy: the density over the cdf, its inverse for a quantile); an incomplete gamma function of
+# invgamma's a (Q(a, 1 / y)) and an incomplete beta function of f's dfn and dfd have no closed form: refused
+
+
+@adjoint(scipy_stats.invgamma.cdf)
+def invgamma_cdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.invgamma.cdf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.cdf)
+def invgamma_cdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.invgamma.cdf", "a", "an incomplete gamma function of a: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.sf)
+def invgamma_sf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.invgamma.sf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.sf)
+def invgamma_sf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.invgamma.pdf(y, a) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.invgamma.sf", "a", "an incomplete gamma function of a: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.logcdf)
+def invgamma_logcdf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.invgamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.logcdf)
+def invgamma_logcdf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    p = ratio / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.invgamma.logcdf", "a", "an incomplete gamma function of a: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.logsf)
+def invgamma_logsf_adjoint(g, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.invgamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.logsf)
+def invgamma_logsf_tangent(dot, ans, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.invgamma.logpdf(y, a), ans)
+    p = ratio / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.invgamma.logsf", "a", "an incomplete gamma function of a: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.invgamma.ppf)
+def invgamma_ppf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.invgamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.ppf)
+def invgamma_ppf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)),
+        no_derivative("scipy.stats.invgamma.ppf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.invgamma.isf)
+def invgamma_isf_adjoint(g, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)), q),
+        no_derivative("scipy.stats.invgamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.invgamma.isf)
+def invgamma_isf_tangent(dot, ans, q, a, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.invgamma.logpdf(z, a)),
+        no_derivative("scipy.stats.invgamma.isf", "a", "an inverse incomplete gamma function of a: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.f.cdf)
+def f_cdf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.f.cdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.cdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.cdf)
+def f_cdf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.f.cdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.cdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.sf)
+def f_sf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.f.sf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.sf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.sf)
+def f_sf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.f.pdf(y, dfn, dfd) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.f.sf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.sf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.logcdf)
+def f_logcdf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.f.logcdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logcdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.logcdf)
+def f_logcdf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    p = ratio / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.f.logcdf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logcdf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.logsf)
+def f_logsf_adjoint(g, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.f.logsf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logsf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.f.logsf)
+def f_logsf_tangent(dot, ans, x, dfn, dfd, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.f.logpdf(y, dfn, dfd), ans)
+    p = ratio / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.f.logsf", "dfn", "an incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.logsf", "dfd", "an incomplete beta function of dfd: no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.f.ppf)
+def f_ppf_adjoint(g, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)), q),
+        no_derivative("scipy.stats.f.ppf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.ppf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.f.ppf)
+def f_ppf_tangent(dot, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)),
+        no_derivative("scipy.stats.f.ppf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.ppf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.f.isf)
+def f_isf_adjoint(g, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)), q),
+        no_derivative("scipy.stats.f.isf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.isf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.f.isf)
+def f_isf_tangent(dot, ans, q, dfn, dfd, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.f.logpdf(z, dfn, dfd)),
+        no_derivative("scipy.stats.f.isf", "dfn", "an inverse incomplete beta function of dfn: no closed form"),
+        no_derivative("scipy.stats.f.isf", "dfd", "an inverse incomplete beta function of dfd: no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy25: vonmises' distribution functions and quantiles in x (q), loc and scale, as invgamma's: SciPy's cdf
+# continues periodically past [-pi, pi] (cdf(x + 2 pi) = cdf(x) + 1), so its derivative in x is the (periodic) density
+# everywhere; in kappa it is a series (SciPy's von_mises_cdf) with no closed-form derivative: refused
+
+
+@adjoint(scipy_stats.vonmises.cdf)
+def vonmises_cdf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.vonmises.cdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.cdf)
+def vonmises_cdf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.vonmises.cdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.sf)
+def vonmises_sf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    gp = g * scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.vonmises.sf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.sf)
+def vonmises_sf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    p = scipy_stats.vonmises.pdf(y, kappa) / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.vonmises.sf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.logcdf)
+def vonmises_logcdf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(gp, x),
+        no_derivative("scipy.stats.vonmises.logcdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(-gp, loc),
+        unbroadcast(-gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.logcdf)
+def vonmises_logcdf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    p = ratio / scale
+    return (
+        dot * p,
+        no_derivative("scipy.stats.vonmises.logcdf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        -dot * p,
+        -dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.logsf)
+def vonmises_logsf_adjoint(g, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    gp = g * ratio / scale
+    return (
+        unbroadcast(-gp, x),
+        no_derivative("scipy.stats.vonmises.logsf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(gp, loc),
+        unbroadcast(gp * y, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.logsf)
+def vonmises_logsf_tangent(dot, ans, x, kappa, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    ratio = density_over(scipy_stats.vonmises.logpdf(y, kappa), ans)
+    p = ratio / scale
+    return (
+        -dot * p,
+        no_derivative("scipy.stats.vonmises.logsf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        dot * p,
+        dot * p * y,
+    )
+
+
+@adjoint(scipy_stats.vonmises.ppf)
+def vonmises_ppf_adjoint(g, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(g * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)), q),
+        no_derivative("scipy.stats.vonmises.ppf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.ppf)
+def vonmises_ppf_tangent(dot, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        dot * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)),
+        no_derivative("scipy.stats.vonmises.ppf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+@adjoint(scipy_stats.vonmises.isf)
+def vonmises_isf_adjoint(g, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        unbroadcast(-g * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)), q),
+        no_derivative("scipy.stats.vonmises.isf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        unbroadcast(g + 0.0 * z, loc),
+        unbroadcast(g * z, scale),
+    )
+
+
+@tangent(scipy_stats.vonmises.isf)
+def vonmises_isf_tangent(dot, ans, q, kappa, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return (
+        -dot * scale * np.exp(-scipy_stats.vonmises.logpdf(z, kappa)),
+        no_derivative("scipy.stats.vonmises.isf", "kappa", "a series in kappa (von_mises_cdf): no closed form"),
+        dot + 0.0 * z,
+        dot * z,
+    )
+
+
+# ---- scipy25: halfcauchy's distribution functions and quantiles: F = (2 / pi) arctan(z) on z >= 0,
+# f = 2 / (pi (1 + z^2)), G(q) = tan(pi q / 2) with G' = 1 / f(G) = pi (1 + z^2) / 2
+
+
+@adjoint(scipy_stats.halfcauchy.cdf)
+def halfcauchy_cdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(g * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.cdf)
+def halfcauchy_cdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(dot * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.sf)
+def halfcauchy_sf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_bars(-g * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.sf)
+def halfcauchy_sf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return location_scale_dots(-dot * (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z)), z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.logcdf)
+def halfcauchy_logcdf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # f / F on z > 0 (-inf at and below 0: derivative 0)
+    z = (x - loc) / scale
+    slope = (z > 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(np.where(z > 0.0, ans, 0.0)))
+    return location_scale_bars(g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.logcdf)
+def halfcauchy_logcdf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = (z > 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(np.where(z > 0.0, ans, 0.0)))
+    return location_scale_dots(dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.logsf)
+def halfcauchy_logsf_adjoint(g, ans, x, loc=0.0, scale=1.0):
+    # -f / sf on z >= 0 (0 below, where the sf is 1)
+    z = (x - loc) / scale
+    slope = (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(ans))
+    return location_scale_bars(-g * slope, z, x, loc, scale, 0.0)
+
+
+@tangent(scipy_stats.halfcauchy.logsf)
+def halfcauchy_logsf_tangent(dot, ans, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    slope = (z >= 0.0) * 2.0 / (np.pi * (1.0 + z * z) * np.exp(ans))
+    return location_scale_dots(-dot * slope, z, scale, 0.0)
+
+
+@adjoint(scipy_stats.halfcauchy.ppf)
+def halfcauchy_ppf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_bars(g, 0.5 * np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfcauchy.ppf)
+def halfcauchy_ppf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, 0.5 * np.pi * (1.0 + z * z), z, scale)
+
+
+@adjoint(scipy_stats.halfcauchy.isf)
+def halfcauchy_isf_adjoint(g, ans, q, loc=0.0, scale=1.0):
+    # G(1 - q): the ppf's slope, negated
+    z = (ans - loc) / scale
+    return quantile_bars(g, -0.5 * np.pi * (1.0 + z * z), z, q, loc, scale)
+
+
+@tangent(scipy_stats.halfcauchy.isf)
+def halfcauchy_isf_tangent(dot, ans, q, loc=0.0, scale=1.0):
+    z = (ans - loc) / scale
+    return quantile_dots(dot, -0.5 * np.pi * (1.0 + z * z), z, scale)
+
+
+# ---- scipy25: moments and entropy of the location-scale families without a shape. With X = loc + scale Z: the mean
+# and median are loc + scale c (c = (ans - loc) / scale, the standard one's), the std scale c, the var scale^2 c, the
+# entropy c + ln(scale); constant in loc where they do not move with it. (A frozen distribution's d.mean() is the call
+# with d's parameters: registry.method_of_made.) cauchy's and halfcauchy's moments are nan or infinite: no rule.
+
+_PLAIN = tuple(
+    getattr(scipy_stats, name)
+    for name in ("norm", "expon", "laplace", "logistic", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "uniform")
+)
+_HEAVY = (scipy_stats.cauchy, scipy_stats.halfcauchy)  # (a mean nan or infinite: median and entropy only)
+
+
+@adjoint(*[d.mean for d in _PLAIN], *[d.median for d in _PLAIN + _HEAVY])
+def location_scale_mean_adjoint(g, ans, loc=0.0, scale=1.0):
+    return unbroadcast(g + 0.0 * ans, loc), unbroadcast(g * (ans - loc) / scale, scale)
+
+
+@tangent(*[d.mean for d in _PLAIN], *[d.median for d in _PLAIN + _HEAVY])
+def location_scale_mean_tangent(dot, ans, loc=0.0, scale=1.0):
+    return dot + 0.0 * ans, dot * (ans - loc) / scale
+
+
+@adjoint(*[d.std for d in _PLAIN])
+def location_scale_std_adjoint(g, ans, loc=0.0, scale=1.0):
+    return None, unbroadcast(g * ans / scale, scale)
+
+
+@tangent(*[d.std for d in _PLAIN])
+def location_scale_std_tangent(dot, ans, loc=0.0, scale=1.0):
+    return None, dot * ans / scale
+
+
+@adjoint(*[d.var for d in _PLAIN])
+def location_scale_var_adjoint(g, ans, loc=0.0, scale=1.0):
+    return None, unbroadcast(2.0 * g * ans / scale, scale)
+
+
+@tangent(*[d.var for d in _PLAIN])
+def location_scale_var_tangent(dot, ans, loc=0.0, scale=1.0):
+    return None, 2.0 * dot * ans / scale
+
+
+@adjoint(*[d.entropy for d in _PLAIN + _HEAVY])
+def location_scale_entropy_adjoint(g, ans, loc=0.0, scale=1.0):
+    return None, unbroadcast(g / scale + 0.0 * ans, scale)
+
+
+@tangent(*[d.entropy for d in _PLAIN + _HEAVY])
+def location_scale_entropy_tangent(dot, ans, loc=0.0, scale=1.0):
+    return None, dot / scale + 0.0 * ans
+
+
+# ---- scipy25: mean, var and std of gamma, chi2 and beta (loc + scale m, scale^2 v, scale sqrt(v) with m and v of the
+# shapes) and of poisson, binom, bernoulli and geom (loc + m, v, sqrt(v) in mu or p); the std's partials are the var's
+# over 2 std (and n, a count, gets none)
+
+
+@adjoint(scipy_stats.gamma.mean)
+def gamma_mean_adjoint(g, ans, a, loc=0.0, scale=1.0):
+    # loc + a scale
+    return unbroadcast(g * scale + 0.0 * ans, a), unbroadcast(g + 0.0 * ans, loc), unbroadcast(g * a + 0.0 * ans, scale)
+
+
+@tangent(scipy_stats.gamma.mean)
+def gamma_mean_tangent(dot, ans, a, loc=0.0, scale=1.0):
+    return dot * scale + 0.0 * ans, dot + 0.0 * ans, dot * a + 0.0 * ans
+
+
+@adjoint(scipy_stats.gamma.var)
+def gamma_var_adjoint(g, ans, a, loc=0.0, scale=1.0):
+    # a scale^2
+    return unbroadcast(g * ans / a, a), None, unbroadcast(2.0 * g * ans / scale, scale)
+
+
+@tangent(scipy_stats.gamma.var)
+def gamma_var_tangent(dot, ans, a, loc=0.0, scale=1.0):
+    return dot * ans / a, None, 2.0 * dot * ans / scale
+
+
+@adjoint(scipy_stats.gamma.std)
+def gamma_std_adjoint(g, ans, a, loc=0.0, scale=1.0):
+    # sqrt(a) scale
+    return unbroadcast(0.5 * g * ans / a, a), None, unbroadcast(g * ans / scale, scale)
+
+
+@tangent(scipy_stats.gamma.std)
+def gamma_std_tangent(dot, ans, a, loc=0.0, scale=1.0):
+    return 0.5 * dot * ans / a, None, dot * ans / scale
+
+
+@adjoint(scipy_stats.chi2.mean)
+def chi2_mean_adjoint(g, ans, df, loc=0.0, scale=1.0):
+    # loc + df scale
+    return (
+        unbroadcast(g * scale + 0.0 * ans, df),
+        unbroadcast(g + 0.0 * ans, loc),
+        unbroadcast(g * df + 0.0 * ans, scale),
+    )
+
+
+@tangent(scipy_stats.chi2.mean)
+def chi2_mean_tangent(dot, ans, df, loc=0.0, scale=1.0):
+    return dot * scale + 0.0 * ans, dot + 0.0 * ans, dot * df + 0.0 * ans
+
+
+@adjoint(scipy_stats.chi2.var)
+def chi2_var_adjoint(g, ans, df, loc=0.0, scale=1.0):
+    # 2 df scale^2
+    return unbroadcast(g * ans / df, df), None, unbroadcast(2.0 * g * ans / scale, scale)
+
+
+@tangent(scipy_stats.chi2.var)
+def chi2_var_tangent(dot, ans, df, loc=0.0, scale=1.0):
+    return dot * ans / df, None, 2.0 * dot * ans / scale
+
+
+@adjoint(scipy_stats.chi2.std)
+def chi2_std_adjoint(g, ans, df, loc=0.0, scale=1.0):
+    # sqrt(2 df) scale
+    return unbroadcast(0.5 * g * ans / df, df), None, unbroadcast(g * ans / scale, scale)
+
+
+@tangent(scipy_stats.chi2.std)
+def chi2_std_tangent(dot, ans, df, loc=0.0, scale=1.0):
+    return 0.5 * dot * ans / df, None, dot * ans / scale
+
+
+@adjoint(scipy_stats.beta.mean)
+def beta_mean_adjoint(g, ans, a, b, loc=0.0, scale=1.0):
+    # loc + scale a / (a + b)
+    gs = g * scale / ((a + b) * (a + b))
+    return (
+        unbroadcast(gs * b + 0.0 * ans, a),
+        unbroadcast(-gs * a + 0.0 * ans, b),
+        unbroadcast(g + 0.0 * ans, loc),
+        unbroadcast(g * a / (a + b) + 0.0 * ans, scale),
+    )
+
+
+@tangent(scipy_stats.beta.mean)
+def beta_mean_tangent(dot, ans, a, b, loc=0.0, scale=1.0):
+    ds = dot * scale / ((a + b) * (a + b))
+    return ds * b + 0.0 * ans, -ds * a + 0.0 * ans, dot + 0.0 * ans, dot * a / (a + b) + 0.0 * ans
+
+
+@fragment
+def beta_log_var_in(a, b):
+    # d ln v / da of v = a b / ((a + b)^2 (a + b + 1)), the shape's part of the variance (in b: a and b swapped)
+    return 1.0 / a - 2.0 / (a + b) - 1.0 / (a + b + 1.0)
+
+
+@adjoint(scipy_stats.beta.var)
+def beta_var_adjoint(g, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return (
+        unbroadcast(g * ans * in_a, a),
+        unbroadcast(g * ans * in_b, b),
+        None,
+        unbroadcast(2.0 * g * ans / scale, scale),
+    )
+
+
+@tangent(scipy_stats.beta.var)
+def beta_var_tangent(dot, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return dot * ans * in_a, dot * ans * in_b, None, 2.0 * dot * ans / scale
+
+
+@adjoint(scipy_stats.beta.std)
+def beta_std_adjoint(g, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return (
+        unbroadcast(0.5 * g * ans * in_a, a),
+        unbroadcast(0.5 * g * ans * in_b, b),
+        None,
+        unbroadcast(g * ans / scale, scale),
+    )
+
+
+@tangent(scipy_stats.beta.std)
+def beta_std_tangent(dot, ans, a, b, loc=0.0, scale=1.0):
+    in_a = beta_log_var_in(a, b)
+    in_b = beta_log_var_in(b, a)
+    return 0.5 * dot * ans * in_a, 0.5 * dot * ans * in_b, None, dot * ans / scale
+
+
+@adjoint(scipy_stats.poisson.mean)
+def poisson_mean_adjoint(g, ans, mu, loc=0):
+    # mu + loc (linear in loc too, where a pmf is piecewise constant in it)
+    return unbroadcast(g + 0.0 * ans, mu), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.poisson.mean)
+def poisson_mean_tangent(dot, ans, mu, loc=0):
+    return dot + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.poisson.var)
+def poisson_var_adjoint(g, ans, mu, loc=0):
+    return unbroadcast(g + 0.0 * ans, mu), None
+
+
+@tangent(scipy_stats.poisson.var)
+def poisson_var_tangent(dot, ans, mu, loc=0):
+    return dot + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.poisson.std)
+def poisson_std_adjoint(g, ans, mu, loc=0):
+    # sqrt(mu)
+    return unbroadcast(0.5 * g / ans, mu), None
+
+
+@tangent(scipy_stats.poisson.std)
+def poisson_std_tangent(dot, ans, mu, loc=0):
+    return 0.5 * dot / ans, None
+
+
+@adjoint(scipy_stats.binom.mean)
+def binom_mean_adjoint(g, ans, n, p, loc=0):
+    # n p + loc
+    return None, unbroadcast(g * n + 0.0 * ans, p), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.binom.mean)
+def binom_mean_tangent(dot, ans, n, p, loc=0):
+    return None, dot * n + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.binom.var)
+def binom_var_adjoint(g, ans, n, p, loc=0):
+    # n p (1 - p)
+    return None, unbroadcast(g * n * (1.0 - 2.0 * p) + 0.0 * ans, p), None
+
+
+@tangent(scipy_stats.binom.var)
+def binom_var_tangent(dot, ans, n, p, loc=0):
+    return None, dot * n * (1.0 - 2.0 * p) + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.binom.std)
+def binom_std_adjoint(g, ans, n, p, loc=0):
+    return None, unbroadcast(0.5 * g * n * (1.0 - 2.0 * p) / ans, p), None
+
+
+@tangent(scipy_stats.binom.std)
+def binom_std_tangent(dot, ans, n, p, loc=0):
+    return None, 0.5 * dot * n * (1.0 - 2.0 * p) / ans, None
+
+
+@adjoint(scipy_stats.bernoulli.mean)
+def bernoulli_mean_adjoint(g, ans, p, loc=0):
+    # p + loc
+    return unbroadcast(g + 0.0 * ans, p), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.bernoulli.mean)
+def bernoulli_mean_tangent(dot, ans, p, loc=0):
+    return dot + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.bernoulli.var)
+def bernoulli_var_adjoint(g, ans, p, loc=0):
+    # p (1 - p)
+    return unbroadcast(g * (1.0 - 2.0 * p) + 0.0 * ans, p), None
+
+
+@tangent(scipy_stats.bernoulli.var)
+def bernoulli_var_tangent(dot, ans, p, loc=0):
+    return dot * (1.0 - 2.0 * p) + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.bernoulli.std)
+def bernoulli_std_adjoint(g, ans, p, loc=0):
+    return unbroadcast(0.5 * g * (1.0 - 2.0 * p) / ans, p), None
+
+
+@tangent(scipy_stats.bernoulli.std)
+def bernoulli_std_tangent(dot, ans, p, loc=0):
+    return 0.5 * dot * (1.0 - 2.0 * p) / ans, None
+
+
+@adjoint(scipy_stats.geom.mean)
+def geom_mean_adjoint(g, ans, p, loc=0):
+    # 1 / p + loc
+    return unbroadcast(-g / (p * p) + 0.0 * ans, p), unbroadcast(g + 0.0 * ans, loc)
+
+
+@tangent(scipy_stats.geom.mean)
+def geom_mean_tangent(dot, ans, p, loc=0):
+    return -dot / (p * p) + 0.0 * ans, dot + 0.0 * ans
+
+
+@adjoint(scipy_stats.geom.var)
+def geom_var_adjoint(g, ans, p, loc=0):
+    # (1 - p) / p^2: (p - 2) / p^3
+    return unbroadcast(g * (p - 2.0) / (p * p * p) + 0.0 * ans, p), None
+
+
+@tangent(scipy_stats.geom.var)
+def geom_var_tangent(dot, ans, p, loc=0):
+    return dot * (p - 2.0) / (p * p * p) + 0.0 * ans, None
+
+
+@adjoint(scipy_stats.geom.std)
+def geom_std_adjoint(g, ans, p, loc=0):
+    return unbroadcast(0.5 * g * (p - 2.0) / (p * p * p * ans), p), None
+
+
+@tangent(scipy_stats.geom.std)
+def geom_std_tangent(dot, ans, p, loc=0):
+    return 0.5 * dot * (p - 2.0) / (p * p * p * ans), None
 
 
 # ---- densities of the families with a log-density rule only (scipy24): pdf = exp(logpdf), each rule made from the

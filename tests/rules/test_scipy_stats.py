@@ -1052,6 +1052,273 @@ TABLE += _wishart_rows("wishart", scipy_stats.wishart.logpdf) + _wishart_rows(
 )
 
 
+# scipy25: the pmfs of bernoulli, geom, nbinom and multinomial by hand (counts off the support and non-integer ones
+# included, p near 0 and 1), binom's log-cdfs, bernoulli's distribution functions, geom's logcdf, nbinom's logcdf and
+# logsf in p (n refused: test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine); p exactly 0 or 1:
+# test_pmfs_at_p_zero_and_one_by_hand
+KZ = np.array([-1, 0, 0.5, 1, 2])  # bernoulli: below, 0, not an integer, 1, above
+PE = np.array([1e-3, 0.3, 0.6, 0.999])  # p near 0 and 1
+KE = np.array([[1], [2], [5]])
+TABLE += [
+    Row("bernoulli.pmf", scipy_stats.bernoulli.pmf, S + "bernoulli.pmf", [KZ, 0.3], {}, (1,)),
+    Row("bernoulli.pmf-near-edges", scipy_stats.bernoulli.pmf, S + "bernoulli.pmf", [KE - 1, PE], {"loc": -1}, (1,)),
+    Row("bernoulli.cdf", scipy_stats.bernoulli.cdf, S + "bernoulli.cdf", [KZ, 0.3], {}, (1,)),
+    Row("bernoulli.sf", scipy_stats.bernoulli.sf, S + "bernoulli.sf", [KZ, 0.3], {}, (1,)),
+    Row("bernoulli.logcdf", scipy_stats.bernoulli.logcdf, S + "bernoulli.logcdf", [KZ[1:], 0.3], {}, (1,)),
+    Row("bernoulli.logsf", scipy_stats.bernoulli.logsf, S + "bernoulli.logsf", [KZ[:3], 0.3], {}, (1,)),
+    Row("bernoulli.logcdf-near-edges", scipy_stats.bernoulli.logcdf, S + "bernoulli.logcdf", [0.0, PE], {}, (1,)),
+    Row("geom.pmf", scipy_stats.geom.pmf, S + "geom.pmf", [KB, 0.35], {}, (1,)),
+    Row("geom.pmf-near-edges", scipy_stats.geom.pmf, S + "geom.pmf", [KE, PE], {}, (1,)),
+    Row("geom.logcdf", scipy_stats.geom.logcdf, S + "geom.logcdf", [KB[1:], 0.35], {"loc": -1}, (1,)),
+    Row("geom.logcdf-near-edges", scipy_stats.geom.logcdf, S + "geom.logcdf", [KE, PE], {}, (1,)),
+    Row("nbinom.pmf", scipy_stats.nbinom.pmf, S + "nbinom.pmf", [KB, 3.5, 0.4], {}, (1, 2)),
+    Row("nbinom.pmf-near-edges", scipy_stats.nbinom.pmf, S + "nbinom.pmf", [KE - 1, 0.7, PE], {}, (1, 2)),
+    Row(
+        "nbinom.pmf-broadcast",
+        scipy_stats.nbinom.pmf,
+        S + "nbinom.pmf",
+        [np.array([[0], [3]]), R.uniform(0.5, 4, 3), R.uniform(0.1, 0.9, (2, 1))],
+        {"loc": 0},
+        (1, 2),
+    ),
+    Row("nbinom.logcdf", scipy_stats.nbinom.logcdf, S + "nbinom.logcdf", [KB[1:], 2.5, 0.4], {}, (2,)),
+    Row("nbinom.logsf", scipy_stats.nbinom.logsf, S + "nbinom.logsf", [KB, 2.5, 0.4], {}, (2,)),
+    Row("nbinom.logcdf-near-edges", scipy_stats.nbinom.logcdf, S + "nbinom.logcdf", [KE, 1.5, PE], {}, (2,)),
+    Row("binom.pmf-near-edges", scipy_stats.binom.pmf, S + "binom.pmf", [KE, 6, PE], {}, (2,)),
+    Row("binom.logcdf", scipy_stats.binom.logcdf, S + "binom.logcdf", [KB[1:4], 10, 0.35], {}, (2,)),
+    Row("binom.logsf", scipy_stats.binom.logsf, S + "binom.logsf", [KB[:4], 10, 0.62], {}, (2,)),
+    Row("binom.logcdf-near-edges", scipy_stats.binom.logcdf, S + "binom.logcdf", [KE, 6, PE], {}, (2,), rtol=1e-4),
+    Row(
+        "multinomial.pmf",
+        scipy_stats.multinomial.pmf,
+        S + "multinomial.pmf",
+        [np.array([2, 0, 3]), 5, np.array([0.2, 0.5, 0.3])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (3,)),
+    ),
+    Row(
+        "multinomial.pmf-rows",
+        scipy_stats.multinomial.pmf,
+        S + "multinomial.pmf",
+        [np.array([[2, 0, 3, 1], [1, 1, 3, 1]]), np.array([6, 6]), np.array([[0.1, 0.4, 0.3, 0.2], [0.25] * 4])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (2, 4)),
+    ),
+    Row(
+        "multinomial.pmf-broadcast-p",
+        scipy_stats.multinomial.pmf,
+        S + "multinomial.pmf",
+        [np.array([[2, 0, 3], [1, 1, 3]]), 5, np.array([0.2, 0.5, 0.3])],
+        {},
+        (2,),
+        direction=lambda i, rng: _along_simplex(i, rng, (3,)),
+    ),
+]
+
+# scipy25: skewnorm's logcdf, logsf, ppf and isf; truncnorm's sf, logcdf, logsf (in-support points for the logs: off
+# it they are -inf), ppf and isf, and a truncation far in the right tail; gamma's, chi2's and beta's quantiles in q,
+# loc and scale (their shapes refused)
+XT = np.array([-0.9, -0.2, 0.6, 1.4])  # with a = -1, b = 1.5 (standard units), loc 0.1, scale 1.2
+TABLE += [
+    Row(
+        "skewnorm.logcdf",
+        scipy_stats.skewnorm.logcdf,
+        S + "skewnorm.logcdf",
+        [np.array([-4.0, -0.5, 0.8, 3.0]), 1.7, 0.2, 1.3],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "skewnorm.logsf",
+        scipy_stats.skewnorm.logsf,
+        S + "skewnorm.logsf",
+        [np.array([-3.0, -0.5, 0.8, 4.0]), -2.5, 0.2, 1.3],
+        {},
+        (0, 1, 2, 3),
+    ),
+    Row(
+        "skewnorm.logcdf-broadcast",
+        scipy_stats.skewnorm.logcdf,
+        S + "skewnorm.logcdf",
+        [R.standard_normal((2, 3)), R.uniform(-3, 3, (2, 1))],
+        {"scale": 1.5},
+        (0, 1),
+    ),
+    Row("skewnorm.ppf", scipy_stats.skewnorm.ppf, S + "skewnorm.ppf", [QS, 1.7, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row("skewnorm.isf", scipy_stats.skewnorm.isf, S + "skewnorm.isf", [QS, -2.5, 0.2, 1.3], {}, (0, 1, 2, 3)),
+    Row(
+        "skewnorm.ppf-tails",
+        scipy_stats.skewnorm.ppf,
+        S + "skewnorm.ppf",
+        [np.array([1e-4, 0.5, 0.9999]), np.array([[4.0], [-4.0]])],
+        {},
+        (0, 1),
+        rtol=1e-4,
+    ),
+    Row("truncnorm.sf", scipy_stats.truncnorm.sf, S + "truncnorm.sf", [XT, -1.0, 1.5, 0.1, 1.2], {}, (0, 1, 2, 3, 4)),
+    Row(
+        "truncnorm.logcdf",
+        scipy_stats.truncnorm.logcdf,
+        S + "truncnorm.logcdf",
+        [XT[1:], -1.0, 1.5, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "truncnorm.logsf",
+        scipy_stats.truncnorm.logsf,
+        S + "truncnorm.logsf",
+        [XT[:3], -1.0, 1.5, 0.1, 1.2],
+        {},
+        (0, 1, 2, 3, 4),
+    ),
+    Row(
+        "truncnorm.logcdf-right-tail",
+        scipy_stats.truncnorm.logcdf,
+        S + "truncnorm.logcdf",
+        [np.array([6.1, 6.5, 7.5]), 6.0, 9.0],
+        {},
+        (0, 1, 2),
+        rtol=1e-4,
+    ),
+    Row(
+        "truncnorm.logsf-right-tail",
+        scipy_stats.truncnorm.logsf,
+        S + "truncnorm.logsf",
+        [np.array([6.1, 6.5, 7.5]), 6.0, 9.0],
+        {},
+        (0, 1, 2),
+        rtol=1e-4,
+    ),
+    Row(
+        "truncnorm.ppf", scipy_stats.truncnorm.ppf, S + "truncnorm.ppf", [QS, -1.0, 1.5, 0.1, 1.2], {}, (0, 1, 2, 3, 4)
+    ),
+    Row(
+        "truncnorm.isf", scipy_stats.truncnorm.isf, S + "truncnorm.isf", [QS, -0.5, 2.0, 0.1, 1.2], {}, (0, 1, 2, 3, 4)
+    ),
+    Row(
+        "truncnorm.ppf-right-tail",
+        scipy_stats.truncnorm.ppf,
+        S + "truncnorm.ppf",
+        [QS, 6.0, np.array([[7.0], [np.inf]])],
+        {},
+        (0, 1),
+        rtol=1e-4,
+    ),
+    Row(
+        "truncnorm.sf-broadcast",
+        scipy_stats.truncnorm.sf,
+        S + "truncnorm.sf",
+        [R.uniform(-0.5, 0.5, (2, 3)), R.uniform(-2, -1, 3), R.uniform(1, 2, (2, 1))],
+        {},
+        (0, 1, 2),
+    ),
+    Row("gamma.ppf", scipy_stats.gamma.ppf, S + "gamma.ppf", [QS, 2.5, 0.2, 1.5], {}, (0, 2, 3)),
+    Row("gamma.isf", scipy_stats.gamma.isf, S + "gamma.isf", [QS, 0.7, 0.2, 1.5], {}, (0, 2, 3)),
+    Row("chi2.ppf", scipy_stats.chi2.ppf, S + "chi2.ppf", [QS, 3.0, -0.2, 0.8], {}, (0, 2, 3)),
+    Row("chi2.isf", scipy_stats.chi2.isf, S + "chi2.isf", [QS, 5.5, -0.2, 0.8], {}, (0, 2, 3)),
+    Row("beta.ppf", scipy_stats.beta.ppf, S + "beta.ppf", [QS, 2.5, 1.5, -0.1, 1.2], {}, (0, 3, 4)),
+    Row("beta.isf", scipy_stats.beta.isf, S + "beta.isf", [QS, 0.8, 3.0, -0.1, 1.2], {}, (0, 3, 4)),
+    Row(
+        "gamma.ppf-tails",
+        scipy_stats.gamma.ppf,
+        S + "gamma.ppf",
+        [np.array([1e-4, 0.5, 0.9999]), np.array([[0.5], [3.0]])],
+        {},
+        (0,),
+        rtol=1e-4,
+    ),
+    Row("beta.ppf-keywords", scipy_stats.beta.ppf, S + "beta.ppf", [QS, 2.0, 3.0], {"scale": 2.0}, (0,)),
+]
+
+
+# scipy25: the distribution functions and quantiles of halfcauchy (every argument), invgamma, f and vonmises (in x or
+# q, loc and scale; their shapes refused), points below the support for the cdfs and sfs
+XH = np.array([-0.4, 0.9, 1.6, 3.2])  # with loc 0.1 and scale 1.2: one point below the support
+for _fam, _shapes in (("halfcauchy", ()), ("invgamma", (2.5,)), ("f", (3.5, 6.0)), ("vonmises", (1.8,))):
+    _diff = (0,) + tuple(range(len(_shapes) + 1, len(_shapes) + 3)) if _shapes else (0, 1, 2)
+    for _method, _x in (("cdf", XH), ("sf", XH), ("logcdf", XH[1:]), ("logsf", XH), ("ppf", QS), ("isf", QS)):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [_x, *_shapes, 0.1, 1.2], {}, _diff))
+TABLE += [
+    Row(
+        "halfcauchy.logsf-tail",
+        scipy_stats.halfcauchy.logsf,
+        S + "halfcauchy.logsf",
+        [np.array([0.01, 50.0, 1e4])],
+        {},
+        (0,),
+        rtol=1e-4,
+    ),
+    Row(
+        "vonmises.cdf-beyond-pi",
+        scipy_stats.vonmises.cdf,
+        S + "vonmises.cdf",
+        [np.array([-4.0, 3.5, 7.0]), np.array([[0.5], [4.0]])],
+        {},
+        (0,),
+    ),
+    Row(
+        "invgamma.ppf-tails",
+        scipy_stats.invgamma.ppf,
+        S + "invgamma.ppf",
+        [np.array([1e-3, 0.999]), 0.7],
+        {},
+        (0,),
+        rtol=1e-4,
+    ),
+    Row(
+        "f.logcdf-broadcast",
+        scipy_stats.f.logcdf,
+        S + "f.logcdf",
+        [R.uniform(0.2, 3.0, (2, 3)), R.uniform(1.0, 5.0, 3), np.array([[4.0], [9.0]])],
+        {},
+        (0,),
+    ),
+]
+
+
+# scipy25: mean, median, std, var and entropy of the location-scale families without a shape, in loc and scale (std,
+# var and entropy are constant in loc: test_moments_are_constant_in_loc_where_they_should_be); no mean, std or var rule
+# for cauchy and halfcauchy, whose moments are nan or infinite
+for _fam in ("norm", "expon", "laplace", "logistic", "cauchy", "halfnorm", "halfcauchy", "gumbel_r", "gumbel_l"):
+    for _method in ("mean", "median", "std", "var", "entropy"):
+        if _fam.endswith("cauchy") and _method in ("mean", "std", "var"):
+            continue
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _diff = (0, 1) if _method in ("mean", "median") else (1,)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [X3, R.uniform(0.5, 2, 3)], {}, _diff))
+for _fam in ("rayleigh", "uniform"):
+    for _method in ("mean", "median", "std", "var", "entropy"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _diff = (0, 1) if _method in ("mean", "median") else (1,)
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [0.3, 1.4], {}, _diff))
+
+
+# scipy25: mean, var and std of gamma, chi2, beta (in the shapes and scale; the mean in loc) and of poisson, binom,
+# bernoulli and geom (in mu or p; the mean in loc)
+_SHAPED = {"gamma": [R.uniform(0.5, 3, 3)], "chi2": [R.uniform(1, 6, 3)], "beta": [R.uniform(0.5, 3, 3), 1.7]}
+for _fam, _shapes in _SHAPED.items():
+    for _method in ("mean", "var", "std"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _n = len(_shapes)
+        _diff = tuple(range(_n)) + ((_n, _n + 1) if _method == "mean" else (_n + 1,))
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [*_shapes, 0.3, 1.4], {}, _diff))
+_COUNTED = {
+    "poisson": ([R.uniform(0.5, 4, 3)], (0,)),
+    "binom": ([np.array([3, 7, 10]), R.uniform(0.05, 0.95, 3)], (1,)),
+    "bernoulli": ([R.uniform(0.05, 0.95, 3)], (0,)),
+    "geom": ([np.array([0.02, 0.5, 0.97])], (0,)),
+}
+for _fam, (_shapes, _diff) in _COUNTED.items():
+    for _method in ("mean", "var", "std"):
+        _fn = getattr(getattr(scipy_stats, _fam), _method)
+        _d = _diff + ((len(_shapes),) if _method == "mean" else ())
+        TABLE.append(Row(_fam + "." + _method, _fn, S + _fam + "." + _method, [*_shapes, 1.5], {}, _d))
+
+
 # scipy24: the densities made from the log-densities' rules (registry.exp_of): each family's logpdf (logpmf) rows again,
 # for the pdf (pmf), against central differences of SciPy's pdf itself
 _EXP_OF = ("expon", "laplace", "halfnorm", "gumbel_r", "gumbel_l", "rayleigh", "weibull_min", "pareto", "lognorm")
@@ -1220,6 +1487,51 @@ def t_quantiles(q, df):
     return np.sum(scipy_stats.t.ppf(q, df) + scipy_stats.t.isf(q, df, 0.5, 2.0))
 
 
+def gamma_quantiles(q, a):
+    return np.sum(scipy_stats.gamma.ppf(q, a) + scipy_stats.gamma.isf(q, a, 0.5, 2.0))
+
+
+def chi2_quantiles(q, df):
+    return np.sum(scipy_stats.chi2.ppf(q, df) + scipy_stats.chi2.isf(q, df, 0.5, 2.0))
+
+
+def beta_quantiles(q, a, b):
+    return np.sum(scipy_stats.beta.ppf(q, a, b) + scipy_stats.beta.isf(q, a, b, 0.5, 2.0))
+
+
+def invgamma_all(x, a):
+    return np.sum(
+        scipy_stats.invgamma.cdf(x, a)
+        + scipy_stats.invgamma.sf(x, a)
+        + scipy_stats.invgamma.logcdf(x, a)
+        + scipy_stats.invgamma.logsf(x, a)
+        + scipy_stats.invgamma.ppf(x, a)
+        + scipy_stats.invgamma.isf(x, a)
+    )
+
+
+def vonmises_all(x, kappa):
+    return np.sum(
+        scipy_stats.vonmises.cdf(x, kappa)
+        + scipy_stats.vonmises.sf(x, kappa)
+        + scipy_stats.vonmises.logcdf(x, kappa)
+        + scipy_stats.vonmises.logsf(x, kappa)
+        + scipy_stats.vonmises.ppf(x, kappa)
+        + scipy_stats.vonmises.isf(x, kappa)
+    )
+
+
+def f_all(x, m, n):
+    return np.sum(
+        scipy_stats.f.cdf(x, m, n)
+        + scipy_stats.f.sf(x, m, n)
+        + scipy_stats.f.logcdf(x, m, n)
+        + scipy_stats.f.logsf(x, m, n)
+        + scipy_stats.f.ppf(x, m, n)
+        + scipy_stats.f.isf(x, m, n)
+    )
+
+
 @pytest.mark.parametrize(
     "f, args, refused, name",
     [
@@ -1232,6 +1544,14 @@ def t_quantiles(q, df):
         (beta_tails, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(logcdf|logsf|sf) with respect to its parameter b"),
         (chi2_tails, [np.array([0.5, 2.0]), 3.0], 1, r"chi2.(logcdf|logsf|sf) with respect to its parameter df"),
         (t_quantiles, [np.array([0.2, 0.7]), 3.0], 1, r"t.(ppf|isf) with respect to its parameter df"),
+        (gamma_quantiles, [np.array([0.2, 0.7]), 2.5], 1, r"gamma.(ppf|isf) with respect to its parameter a"),
+        (chi2_quantiles, [np.array([0.2, 0.7]), 3.0], 1, r"chi2.(ppf|isf) with respect to its parameter df"),
+        (beta_quantiles, [np.array([0.2, 0.7]), 2.5, 1.5], 1, r"beta.(ppf|isf) with respect to its parameter a"),
+        (beta_quantiles, [np.array([0.2, 0.7]), 2.5, 1.5], 2, r"beta.(ppf|isf) with respect to its parameter b"),
+        (invgamma_all, [np.array([0.3, 0.7]), 2.5], 1, r"invgamma.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter a"),
+        (f_all, [np.array([0.3, 0.7]), 3.5, 6.0], 1, r"f.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter dfn"),
+        (f_all, [np.array([0.3, 0.7]), 3.5, 6.0], 2, r"f.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter dfd"),
+        (vonmises_all, [np.array([0.3, 0.7]), 1.5], 1, r"vonmises.(cdf|sf|logcdf|logsf|ppf|isf) .*parameter kappa"),
     ],
 )
 def test_cdf_in_a_shape_is_refused_at_compile_time_and_in_x_is_fine(f, args, refused, name):
@@ -1594,3 +1914,212 @@ def test_skewnorm_cdf_in_a_is_owens_t_by_hand():
     special = pytest.importorskip("scipy.special")
     fd = (special.owens_t(z, a + 1e-6) - special.owens_t(z, a - 1e-6)) / 2e-6
     assert got == pytest.approx(-2.0 * fd, rel=1e-6)
+
+
+# ---- scipy25 ---------------------------------------------------------------------------------------------------------
+
+
+PMF_OF = {
+    "bernoulli": lambda p, k: scipy_stats.bernoulli.pmf(k, p),
+    "geom": lambda p, k: scipy_stats.geom.pmf(k, p),
+    "nbinom": lambda p, k, n: scipy_stats.nbinom.pmf(k, n, p),
+    "binom": lambda p, k, n: scipy_stats.binom.pmf(k, n, p),
+}
+
+
+@pytest.mark.parametrize(
+    "name, k, shape, p, slope",
+    [
+        ("bernoulli", 1, (), 0.0, 1.0),  # p
+        ("bernoulli", 0, (), 1.0, -1.0),  # 1 - p
+        ("bernoulli", 2, (), 0.5, 0.0),  # off the support
+        ("geom", 1, (), 1.0, 1.0),  # p (SciPy's geom and nbinom take p in (0, 1]: nan at 0)
+        ("geom", 2, (), 1.0, -1.0),  # p (1 - p): 1 - 2p
+        ("geom", 3, (), 1.0, 0.0),  # p (1 - p)^2: (1 - p)(1 - 3p)
+        ("nbinom", 1, (2.0,), 1.0, -2.0),  # 2 p^2 (1 - p): 4p - 6p^2
+        ("nbinom", 0, (2.0,), 1.0, 2.0),  # p^2
+        ("nbinom", 0, (1.0,), 1.0, 1.0),  # p
+        ("nbinom", 2, (2.0,), 1.0, 0.0),  # 3 p^2 (1 - p)^2
+        ("binom", 1, (10,), 0.0, 10.0),  # 10 p (1 - p)^9
+        ("binom", 9, (10,), 1.0, -10.0),  # 10 p^9 (1 - p)
+        ("binom", 0, (10,), 0.0, -10.0),  # (1 - p)^10
+    ],
+)
+def test_pmfs_at_p_zero_and_one_by_hand(name, k, shape, p, slope):
+    # where the pmf is 0 at p == 0 or 1 its derivative need not be (pmf * d logpmf would be 0 * inf, nan there): the
+    # polynomial's derivative by hand, through compiled code in both modes
+    f = PMF_OF[name]
+    assert ac.grad(f)(p, k, *shape) == pytest.approx(slope, rel=1e-13, abs=1e-14)
+    assert ac.jvp(f, wrt=0)(p, k, *shape, 1.0)[1] == pytest.approx(slope, rel=1e-13, abs=1e-14)
+
+
+def nbinom_pmf_in_n(n, p):
+    return scipy_stats.nbinom.pmf(np.array([0, 3]), n, p)
+
+
+def test_nbinom_pmf_in_n_at_p_one_and_multinomial_pmf_at_a_zero_probability_by_hand():
+    # pmf(0; n, 1) is 1 and pmf(3; n, 1) is 0 for every n: d/dn 0, never nan (SciPy's pmf is nan at p == 0)
+    _, pullback = ac.vjp(nbinom_pmf_in_n, wrt=0)(1.5, 1.0)
+    assert pullback(np.ones(2)) == 0.0
+    # pmf([1, 0, 2]; 3, p) = 3 p0 p2^2: (3 p2^2, 0, 6 p0 p2), at p0 == 0 where the pmf is 0 and its logpmf -inf
+    p = np.array([0.0, 0.5, 0.5])
+    got = ac.grad(lambda q: scipy_stats.multinomial.pmf(np.array([1, 0, 2]), 3, q))(p)
+    assert got == pytest.approx([0.75, 0.0, 0.0], rel=1e-12, abs=0.0)
+
+
+def off_support_logs(x):
+    return (
+        np.sum(scipy_stats.truncnorm.logcdf(x, -1.0, 1.0))
+        + np.sum(scipy_stats.truncnorm.logsf(x, -1.0, 1.0))
+        + np.sum(scipy_stats.truncnorm.sf(x, -1.0, 1.0))
+    )
+
+
+def discrete_logs_off_support(p):
+    return (
+        scipy_stats.bernoulli.logcdf(-1, p)
+        + scipy_stats.geom.logcdf(0, p)
+        + scipy_stats.nbinom.logcdf(-1, 2.5, p)
+        + scipy_stats.binom.logcdf(-1, 4, p)
+        + scipy_stats.binom.logsf(4, 4, p) * 0.0
+        + scipy_stats.binom.logsf(5, 4, p)
+    )
+
+
+def test_off_the_support_the_new_log_cdfs_have_exactly_zero_derivative():
+    # truncnorm.logcdf is -inf below a, its logsf -inf above b: constant, derivative 0 (no nan); the sf is 1 or 0
+    x = np.array([-3.0, 2.0])
+    assert np.array_equal(ac.grad(off_support_logs)(x), [0.0, 0.0])
+    rule = registry.lookup(scipy_stats.truncnorm.logcdf).rule
+    assert all(np.all(c == 0.0) for c in rule(1.0, -np.inf, -3.0, -1.0, 1.0))
+    # the discrete log-cdfs below their supports (-inf) and logsf above (-inf): 0 in p
+    with np.errstate(divide="ignore"):
+        assert ac.grad(discrete_logs_off_support)(0.3) == 0.0
+
+
+def new_rules(x, shape, loc, scale):
+    q = scipy_stats.norm.cdf(x)
+    return (
+        np.sum(scipy_stats.skewnorm.logcdf(x, shape, loc, scale) + scipy_stats.skewnorm.logsf(x, -shape, loc, scale))
+        + np.sum(scipy_stats.skewnorm.ppf(q, shape, loc, scale) + scipy_stats.skewnorm.isf(q, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.logcdf(x, -shape, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.logsf(x, -shape, shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.ppf(q, -shape, 2.0 * shape, loc, scale))
+        + np.sum(scipy_stats.truncnorm.isf(q, -shape, shape, loc, scale) + scipy_stats.truncnorm.sf(x, -shape, shape))
+        + np.sum(scipy_stats.gamma.ppf(q, 2.0, loc, scale) + scipy_stats.beta.isf(q, 2.0, 3.0, loc, scale))
+        + np.sum(scipy_stats.chi2.ppf(q, 3.0, loc, scale))
+    )
+
+
+def new_discrete(p, n):
+    k = np.array([0.0, 1.0, 2.0, 4.0])
+    return (
+        np.sum(scipy_stats.geom.pmf(k, p) + scipy_stats.nbinom.pmf(k, n, p) + scipy_stats.binom.pmf(k, 5, p))
+        + np.sum(scipy_stats.bernoulli.pmf(k, p) + scipy_stats.bernoulli.logsf(0, p))
+        + np.sum(scipy_stats.geom.logcdf(k + 1.0, p) + scipy_stats.nbinom.logcdf(k, 2.0, p))
+        + np.sum(scipy_stats.nbinom.logsf(k, 2.0, p) + scipy_stats.binom.logcdf(k, 5, p))
+        + scipy_stats.multinomial.pmf(np.array([1, 2, 1]), 4, np.array([p, 0.5, 0.5 - p]))
+    )
+
+
+@pytest.mark.parametrize(
+    "f, args, wrt",
+    [(new_rules, (np.array([-0.3, 0.2, 0.6]), 1.2, 0.1, 1.1), (0, 1, 2, 3)), (new_discrete, (0.3, 1.7), (0, 1))],
+)
+def test_the_scipy25_rules_at_first_and_second_order(f, args, wrt):
+    ac.check_grads(f, args, wrt=wrt, modes=("rev", "fwd"))
+    ac.check_grads(f, args, wrt=wrt, modes=("rev",), order=2)
+
+
+def nbinom_logs(k, n, p):
+    return np.sum(scipy_stats.nbinom.logcdf(k, n, p) + scipy_stats.nbinom.logsf(k, n, p))
+
+
+def test_nbinom_log_cdfs_in_n_are_refused_and_in_p_are_the_cdf_slope_over_the_cdf():
+    k, n, p = np.array([1.0, 4.0]), 2.5, 0.4
+    where = r"test_scipy_stats.py:\d+:\d+: .*nbinom.(logcdf|logsf) with respect to its parameter n"
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.grad(nbinom_logs, wrt=(1, 2))(k, n, p)
+    with pytest.raises(ac.UnsupportedError, match=where):
+        ac.jvp(nbinom_logs, wrt=1)(k, n, p, 1.0)
+    # in p: the pmf's derivative (nbinom.pmf's rule, itself checked by hand and against differences) summed over
+    # j <= k, over the cdf and the sf
+    pmf = registry.lookup(scipy_stats.nbinom.pmf).rule
+    slope = [sum(pmf(1.0, scipy_stats.nbinom.pmf(j, n, p), j, n, p)[2] for j in range(int(m) + 1)) for m in k]
+    cdf = scipy_stats.nbinom.cdf(k, n, p)
+    assert ac.grad(nbinom_logs, wrt=2)(k, n, p) == pytest.approx(np.sum(slope / cdf - slope / (1.0 - cdf)), rel=1e-10)
+
+
+def log_cdfs_off_their_supports(x):
+    return np.sum(
+        scipy_stats.gamma.logcdf(x, 2.0)
+        + scipy_stats.chi2.logcdf(x, 3.0)
+        + scipy_stats.beta.logcdf(x, 2.0, 3.0)
+        + scipy_stats.beta.logsf(x, 2.0, 3.0)
+        + scipy_stats.invgamma.logcdf(x, 2.0)
+        + scipy_stats.f.logcdf(x, 3.0, 4.0)
+        + scipy_stats.halfcauchy.logcdf(x)
+    )
+
+
+def test_log_cdfs_off_their_supports_have_zero_derivative_not_nan():
+    # below 0 (and beta's above 1) each log-cdf or log-sf is -inf or 0, constant: the density over the cdf there is
+    # exp(-inf - -inf), which was nan; 0 now, in both modes
+    x = np.array([-0.5, 1.5])
+    with np.errstate(divide="ignore"):
+        g = ac.grad(log_cdfs_off_their_supports)(x)
+        t = ac.jvp(log_cdfs_off_their_supports)(x, np.array([1.0, 0.0]))[1]
+    assert g[0] == 0.0 and t == 0.0
+
+
+def spread_in_loc(loc, scale):
+    return (
+        scipy_stats.norm.std(loc, scale)
+        + scipy_stats.expon.var(loc, scale)
+        + scipy_stats.laplace.entropy(loc, scale)
+        + scipy_stats.cauchy.entropy(loc, scale)
+        + scipy_stats.uniform.median(loc, scale)
+    )
+
+
+def frozen_moments(mu, s):
+    d = scipy_stats.norm(mu, s)
+    return d.mean() + d.std() ** 2 + d.entropy() + scipy_stats.gumbel_r(loc=mu, scale=s).median()
+
+
+def test_moments_are_constant_in_loc_where_they_should_be_and_frozen_ones_are_their_calls():
+    # std, var and entropy do not move with loc (derivative 0), the median moves one for one; d/dscale by hand:
+    # norm std 1, expon var 2 scale, entropies 1 / scale (twice), uniform's median 1 / 2
+    assert ac.grad(spread_in_loc, wrt=(0, 1))(0.3, 1.7) == pytest.approx((1.0, 1.0 + 3.4 + 2.0 / 1.7 + 0.5), rel=1e-12)
+    # norm(mu, s): mean mu, var s^2, entropy ln(s) + c, gumbel_r's median mu - s ln ln 2
+    want = (2.0, 2.0 * 1.7 + 1.0 / 1.7 - np.log(np.log(2.0)))
+    assert ac.grad(frozen_moments, wrt=(0, 1))(0.3, 1.7) == pytest.approx(want, rel=1e-12)
+    ac.check_grads(frozen_moments, (0.3, 1.7), wrt=(0, 1), modes=("rev", "fwd"))
+    ac.check_grads(frozen_moments, (0.3, 1.7), wrt=(0, 1), modes=("rev",), order=2)
+
+
+def shaped_moments(a, b, scale):
+    return (
+        scipy_stats.gamma.var(a, 0.0, scale)
+        + scipy_stats.beta.std(a, b)
+        + scipy_stats.chi2.mean(a, scale=scale)
+        + scipy_stats.geom.var(b / 4.0)
+        + scipy_stats.binom.std(5, b / 3.0)
+    )
+
+
+def test_shaped_moments_by_hand():
+    # gamma var a s^2, beta std sqrt(ab / ((a + b)^2 (a + b + 1))), chi2 mean df s, geom var (1 - p) / p^2,
+    # binom std sqrt(5 p (1 - p)), differentiated by hand
+    a, b, s = 1.3, 2.0, 0.7
+    v = a * b / ((a + b) ** 2 * (a + b + 1))
+    sd = np.sqrt(v)
+    dsd_da = 0.5 * sd * (1 / a - 2 / (a + b) - 1 / (a + b + 1))
+    dsd_db = 0.5 * sd * (1 / b - 2 / (a + b) - 1 / (a + b + 1))
+    p, q = b / 4.0, b / 3.0
+    dgeom = (p - 2.0) / p**3 / 4.0
+    dbinom = 0.5 * 5 * (1 - 2 * q) / np.sqrt(5 * q * (1 - q)) / 3.0
+    want = (s * s + dsd_da + s, dsd_db + dgeom + dbinom, 2 * a * s + a)
+    assert ac.grad(shaped_moments, wrt=(0, 1, 2))(a, b, s) == pytest.approx(want, rel=1e-12)
+    ac.check_grads(shaped_moments, (a, b, s), wrt=(0, 1, 2), modes=("rev", "fwd"))
+    ac.check_grads(shaped_moments, (a, b, s), wrt=(0, 1, 2), modes=("rev",), order=2)
