@@ -62,6 +62,7 @@ from adjoint_compiler.rules import registry
 
 _PROGRAMS = weakref.WeakKeyDictionary()  # function -> {(wrt, mode, scalar arguments): _Program}
 _RUNTIME = "adjoint_compiler.runtime"
+_RUNTIME_NUMBA = "adjoint_compiler.runtime_numba"
 
 
 class NumbaFallbackWarning(UserWarning):
@@ -87,6 +88,7 @@ def lower(text, tapes_as_arrays=True):
             helpers.update(alias.name for alias in stmt.names)  # (one runtime_numba lacks: refused at load)
             continue
         if isinstance(stmt, ast.FunctionDef):
+            _refuse_try(stmt)
             _drop_dels(stmt)
             _plain_scalar_checks(stmt)
             _typed_placeholders(stmt)
@@ -99,6 +101,20 @@ def lower(text, tapes_as_arrays=True):
     if helpers:
         head += "from adjoint_compiler.runtime_numba import %s\n" % ", ".join(sorted(helpers))
     return head + "\n" + ast.unparse(ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))) + "\n"
+
+
+def _refuse_try(fn):
+    """Refuse a ``try`` (the user's, kept by the emitted code): numba catches no exception by its class, and where
+    Python's ``math.sqrt(-1.0)`` raises ValueError numba's returns nan, so the handler would not run."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Try):
+            caught = [ast.unparse(h.type) if h.type is not None else "" for h in node.handlers]
+            raise _Refused(
+                "a try statement (try/except %s: numba catches no exception by its class, and its math functions "
+                "return nan where Python's raise)" % ", ".join(caught)
+                if caught
+                else "a try/finally statement"
+            )
 
 
 def _drop_dels(fn):
@@ -421,6 +437,17 @@ class _Native:
                 raise _Refused(
                     "the global %s %s (numba freezes its contents when it compiles)" % (type(held).__name__, node.id)
                 )
+            if (
+                inspect.isfunction(held)
+                and held.__code__.co_filename != filename
+                and getattr(held, "__module__", None) != _RUNTIME_NUMBA  # (its overloads' stubs)
+            ):
+                # a function of the user's the emitted code calls as it is (a lifted nested function in a test, a
+                # call not differentiated): compiled in turn where numba freezes nothing it could see change
+                why = _unfrozen(held)
+                if why:
+                    raise _Refused("the function %s, which %s" % (node.id, why))
+                namespace[node.id] = numba.njit(held)
         for key, value in list(namespace.items()):
             if inspect.isfunction(value) and value.__code__.co_filename == filename:
                 namespace[key] = numba.njit(value)
@@ -447,6 +474,26 @@ class _Native:
                 # numba cannot type an empty list passed in, and boxes a full one element by element
                 raise _Refused("a tape kept as a list for the pullback (a loop in a loop, or values of mixed types)")
             self.pullback.compile(tuple(kept.types) + (value,))
+
+
+def _unfrozen(fn):
+    """Why numba cannot compile ``fn`` as the Python backend calls it ("" if it can try): numba takes the values of
+    the globals, closure cells and defaults a function reads as constants when it compiles, where Python reads
+    them at each call; a module (``math.sin``) or a builtin is taken as it is."""
+    code = fn.__code__
+    if code.co_freevars:
+        return "reads the variables %s of the function around it" % ", ".join(code.co_freevars)
+    constants = (int, float, bool, complex, str, type(None))
+    if any(type(d) not in constants for d in (fn.__defaults__ or ()) + tuple((fn.__kwdefaults__ or {}).values())):
+        return "has a default value that is not a number"
+    names = set(code.co_names)
+    for const in code.co_consts:  # (lambdas and comprehensions inside read the same globals)
+        if inspect.iscode(const):
+            names |= set(const.co_names) | set(const.co_freevars)
+    for name in sorted(names):
+        if name in fn.__globals__ and not inspect.ismodule(fn.__globals__[name]):
+            return "reads the global %s (numba would freeze its value when it compiles)" % name
+    return ""
 
 
 class _Program:

@@ -31,6 +31,13 @@ def _scalar(t):
     return isinstance(t, (types.Number, types.Boolean)) or isinstance(t, types.Array) and t.ndim == 0
 
 
+def _number(t):
+    """A number or truth value, possibly typed Optional (the Python helper's checks pass a None as well)."""
+    if isinstance(t, types.Optional):
+        t = t.type
+    return isinstance(t, (types.Number, types.Boolean, types.NoneType))
+
+
 def check_scalar(value):
     raise NotImplementedError  # only called from numba-compiled code
 
@@ -46,6 +53,31 @@ def _check_scalar(value):
     return refuse
 
 
+def check_rebind(value, construct, filename, line, col):
+    raise NotImplementedError
+
+
+@overload(check_rebind)
+def _check_rebind(value, construct, filename, line, col):
+    # a number is rebound, never changed in place: nothing to refuse. An array, list or dict may be refused at run
+    # time: numba's typing fails, and the Python backend runs the check (and raises where it must)
+    if _number(value):
+        return lambda value, construct, filename, line, col: None
+    return None
+
+
+def check_apart(x, others, construct, filename, line, col):
+    raise NotImplementedError
+
+
+@overload(check_apart)
+def _check_apart(x, others, construct, filename, line, col):
+    # (numba has no np.shares_memory: an array's check, which may refuse, is left to the Python backend)
+    if _number(x):
+        return lambda x, others, construct, filename, line, col: None
+    return None
+
+
 def zeros_like(x, filled=False):
     raise NotImplementedError
 
@@ -57,6 +89,10 @@ def _zeros_like(x, filled=False):
     if isinstance(x, types.Array):
         dtype = x.dtype if isinstance(x.dtype, types.Float) else types.float64
         return lambda x, filled=False: np.zeros(x.shape, dtype)
+    if isinstance(x, types.BaseTuple) and all(isinstance(t, (types.Number, types.Boolean)) for t in x):
+        # the cotangent buffer of a tuple of numbers the code indexes (a loop over it): a list of floats in Python,
+        # which the adjoint indexes, adds into and unpacks as numba does a float array
+        return lambda x, filled=False: np.zeros(len(x))
     return None
 
 
