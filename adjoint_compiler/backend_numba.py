@@ -243,10 +243,14 @@ def _lower_tapes(fn, fresh):
             pushed = _pushed(stmt)
             if pushed is not None:
                 pushes.setdefault(pushed[0], []).append((owner, block, stmt, pushed[1]))
-    readers = set()
+    readers, indexed = set(), {}
     for node in ast.walk(fn):
         if isinstance(node, ast.For):
             readers.update(id(x) for x in _reversed_parts(node.iter) or () if isinstance(x, ast.Name))
+        if _row_read(node):
+            # (a vjp's pullback reads the tape of a loop over range(n) at its index: the i-th push is row i)
+            readers.add(id(node.value))
+            indexed[id(node)] = node.value.id
     counted = {id(stmt.targets[0]) for sites in inits.values() for block, i in sites for stmt in [block[i]]}
     counted |= {id(s.value.func.value) for sites in pushes.values() for _, _, s, _ in sites}
     for node in ast.walk(fn):
@@ -288,7 +292,41 @@ def _lower_tapes(fn, fresh):
             k = next(n for n, s in enumerate(push_block) if s is stmt)
             push_block[k : k + 1] = stores
         arrays[tape] = (count, width)
+    _Rows(arrays, {k for k, tape in indexed.items() if tape in arrays}).visit(fn)
     return arrays
+
+
+def _row_read(node):
+    """Whether ``node`` reads a tape at an index: ``_tape1[i]`` (a name, or a number that is not negative: a
+    preallocated array's last row is not its last push)."""
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Name)
+        and re.fullmatch(r"_tape\d+", node.value.id) is not None
+        and (
+            isinstance(node.slice, ast.Name)
+            or isinstance(node.slice, ast.Constant)
+            and type(node.slice.value) is int
+            and node.slice.value >= 0
+        )
+    )
+
+
+class _Rows(ast.NodeTransformer):
+    """``_tape1[i]`` of a tape lowered to an array as its row's cells (a tuple of them where a push holds several)."""
+
+    def __init__(self, arrays, reads):
+        self.arrays, self.reads = arrays, reads
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if id(node) not in self.reads:
+            return node
+        index = ast.unparse(node.slice)
+        width = self.arrays[node.value.id][1]
+        cells = ["%s[%s, %d]" % (node.value.id, index, j) for j in range(width)]
+        return ast.copy_location(_expr(cells[0] if width == 1 else "(%s,)" % ", ".join(cells)), node)
 
 
 def _trip_count(block, i, pushes):

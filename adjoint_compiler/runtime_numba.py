@@ -78,6 +78,52 @@ def _check_apart(x, others, construct, filename, line, col):
     return None
 
 
+def own_updated(x, construct, filename, line, col):
+    raise NotImplementedError
+
+
+@overload(own_updated)
+def _own_updated(x, construct, filename, line, col):
+    # a number (or a tuple of them) is only rebound by x op= y; a float array becomes the code's own copy
+    if _number(x) or isinstance(x, types.BaseTuple) and all(_number(t) for t in x):
+        return lambda x, construct, filename, line, col: x
+    if isinstance(x, types.Array) and isinstance(x.dtype, types.Float):
+        return lambda x, construct, filename, line, col: x.copy()
+    return None
+
+
+def give_back(x, contents):
+    raise NotImplementedError
+
+
+_NOT_STORED = (
+    "adjoint_compiler: the function's in-place update of its argument (x op= y) gives a result of another shape, "
+    "which Python would not store into the argument"
+)
+
+
+@overload(give_back)
+def _give_back(x, contents):
+    if _number(x) or isinstance(x, types.BaseTuple):
+        return lambda x, contents: None
+    if (
+        isinstance(x, types.Array)
+        and isinstance(x.dtype, types.Float)
+        and x.ndim >= 1
+        and isinstance(contents, types.Array)
+        and contents.ndim == x.ndim
+        and isinstance(contents.dtype, types.Float)
+    ):
+
+        def store(x, contents):
+            if contents.shape != x.shape:
+                raise TypeError(_NOT_STORED)
+            x[...] = contents
+
+        return store
+    return None  # (a wider dtype, a number into an array: the Python backend's check refuses it)
+
+
 def zeros_like(x, filled=False):
     raise NotImplementedError
 
@@ -89,9 +135,14 @@ def _zeros_like(x, filled=False):
     if isinstance(x, types.Array):
         dtype = x.dtype if isinstance(x.dtype, types.Float) else types.float64
         return lambda x, filled=False: np.zeros(x.shape, dtype)
-    if isinstance(x, types.BaseTuple) and all(isinstance(t, (types.Number, types.Boolean)) for t in x):
-        # the cotangent buffer of a tuple of numbers the code indexes (a loop over it): a list of floats in Python,
-        # which the adjoint indexes, adds into and unpacks as numba does a float array
+    if (
+        isinstance(x, types.BaseTuple)
+        and all(isinstance(t, (types.Number, types.Boolean)) for t in x)
+        or isinstance(x, types.List)
+        and isinstance(x.dtype, (types.Number, types.Boolean))
+    ):
+        # the cotangent buffer of a tuple or list of numbers the code indexes (a loop over it): a list of floats in
+        # Python, which the adjoint indexes, adds into and unpacks as numba does a float array
         return lambda x, filled=False: np.zeros(len(x))
     return None
 
