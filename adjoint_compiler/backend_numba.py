@@ -97,6 +97,7 @@ def lower(text, tapes_as_arrays=True):
             body += _split_pullback(stmt)
             continue
         body.append(stmt)
+    _call_split_pullbacks(body)
     head = "import numpy as _nb_np\n" if tapes_as_arrays else ""
     if helpers:
         head += "from adjoint_compiler.runtime_numba import %s\n" % ", ".join(sorted(helpers))
@@ -356,7 +357,7 @@ def _is_call(node, name, nargs):
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == name
+        and (name is None or node.func.id == name)
         and not node.keywords
         and (nargs is None or len(node.args) == nargs)
     )
@@ -441,6 +442,47 @@ def _split_pullback(fn):
     last.value.elts[1] = ast.Tuple(elts=[_name(v) for v in frees], ctx=ast.Load())
     pull.args.args = [ast.arg(arg=v) for v in frees] + pull.args.args
     return [fn, pull]
+
+
+def _call_split_pullbacks(body):
+    """Calls of a callee's pullback as calls of the function ``_split_pullback`` made of it: where the caller
+    binds ``_t1, _t1_pullback = g_vjp(...)``, ``_t1_pullback`` holds what that pullback reads, and
+    ``_t1_pullback(c)`` becomes ``g_pullback(_t1_pullback[0], ..., c)``."""
+    defs = [n for n in body if isinstance(n, ast.FunctionDef)]
+    split = {}  # vjp function -> (its pullback function, how many values it reads)
+    for fn, after in zip(defs, defs[1:]):
+        last = fn.body[-1]
+        if (
+            isinstance(last, ast.Return)
+            and isinstance(last.value, ast.Tuple)
+            and len(last.value.elts) == 2
+            and isinstance(last.value.elts[1], ast.Tuple)
+            and [a.arg for a in after.args.args[: len(last.value.elts[1].elts)]]
+            == [e.id for e in last.value.elts[1].elts if isinstance(e, ast.Name)]
+        ):
+            split[fn.name] = (after.name, len(last.value.elts[1].elts))
+    for fn in defs:
+        held = {}  # name bound to a callee's pullback -> that callee
+        for node in ast.walk(fn):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Tuple)
+                and len(node.targets[0].elts) == 2
+                and isinstance(node.targets[0].elts[1], ast.Name)
+                and _is_call(node.value, None, None)
+            ):
+                callee = node.value.func.id
+                if callee in split:
+                    name = node.targets[0].elts[1].id
+                    if held.setdefault(name, callee) != callee:
+                        raise _Refused("one name bound to the pullbacks of two functions (%s)" % name)
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in held:
+                pull, count = split[held[node.func.id]]
+                kept = node.func.id
+                node.func = _name(pull)
+                node.args = [_expr("%s[%d]" % (kept, j)) for j in range(count)] + node.args
 
 
 # ---- loading: the lowered module under numba.njit ----------------------------------------------------
