@@ -286,6 +286,35 @@ def _stored(g, index, value):
     return None
 
 
+def _real(t):
+    real = (types.Float, types.Integer, types.Boolean)
+    return isinstance(t, real) or isinstance(t, types.Array) and isinstance(t.dtype, real)
+
+
+def sign_times(c, a, dot=False):
+    raise NotImplementedError
+
+
+@overload(sign_times)
+def _sign_times(c, a, dot=False):
+    # c * np.sign(a) of real values, as the Python runtime's (a complex a: the Python backend's)
+    if _real(a) and _real(c):
+        return lambda c, a, dot=False: np.sign(a) * c
+    return None
+
+
+def complex_ge(x, y, what):
+    raise NotImplementedError
+
+
+@overload(complex_ge)
+def _complex_ge(x, y, what):
+    # (real values compare as they are; NumPy's order of complex ones is left to the Python backend)
+    if _real(x) and _real(y):
+        return lambda x, y, what: x >= y
+    return None
+
+
 def writable(c):
     raise NotImplementedError
 

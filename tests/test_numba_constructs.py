@@ -181,3 +181,16 @@ def test_lowering_calls_a_callee_pullback_and_reads_tape_rows():
     assert "        _t1, x = (_tape1[i, 0], _tape1[i, 1])\n" in lowered
     assert "x_bar = g_pullback(_t1_pullback[0], _t1_pullback[1], x_bar)" in lowered
     assert "    return (c, (a, b))\n\ndef g_pullback(a, b, c_bar):\n" in lowered
+
+
+def peaks(x, y):
+    return np.sum(np.maximum(x, y) * np.abs(x - 0.3 * y))
+
+
+def test_maximum_and_abs_of_real_arrays_compile():
+    # (complex_ge: np.maximum's mask, and sign_times: np.abs's slope, for real values)
+    x, y = np.array([0.5, -1.0, 2.0, 0.2]), np.array([1.0, -2.0, 0.1, 0.9])
+    got = native(ac.grad, peaks, (0, 1), x, y)
+    for a, b in zip(got, ac.grad(peaks, (0, 1))(x, y)):
+        np.testing.assert_allclose(a, b, rtol=1e-15)
+    check_grads(peaks, (x, y), (0, 1), grads=got, rtol=1e-6)
