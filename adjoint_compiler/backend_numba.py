@@ -478,6 +478,19 @@ def _call_split_pullbacks(body):
                     if held.setdefault(name, callee) != callee:
                         raise _Refused("one name bound to the pullbacks of two functions (%s)" % name)
         for node in ast.walk(fn):
+            unset = (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and node.value.value is None
+                and any(isinstance(t, ast.Name) and t.id in held for t in node.targets)
+            )
+            if unset:  # (numba would meet an Optional tuple, which its typing of an index fails on obscurely)
+                name = next(t.id for t in node.targets if isinstance(t, ast.Name) and t.id in held)
+                raise _Refused(
+                    "the pullback of %s that a path leaves unset (a call in a loop or a branch that may not run)"
+                    % held[name]
+                )
+        for node in ast.walk(fn):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in held:
                 pull, count = split[held[node.func.id]]
                 kept = node.func.id

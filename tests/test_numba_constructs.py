@@ -181,6 +181,9 @@ def test_lowering_calls_a_callee_pullback_and_reads_tape_rows():
     assert "        _t1, x = (_tape1[i, 0], _tape1[i, 1])\n" in lowered
     assert "x_bar = g_pullback(_t1_pullback[0], _t1_pullback[1], x_bar)" in lowered
     assert "    return (c, (a, b))\n\ndef g_pullback(a, b, c_bar):\n" in lowered
+    unset = text.replace("    _tape1 = []\n", "    _tape1 = []\n    _t1_pullback = None\n")
+    with pytest.raises(backend_numba._Refused, match="the pullback of g_vjp that a path leaves unset"):
+        backend_numba.lower(unset)
 
 
 def peaks(x, y):
