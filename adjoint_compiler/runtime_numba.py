@@ -78,6 +78,41 @@ def _check_apart(x, others, construct, filename, line, col):
     return None
 
 
+def _numbers(t):
+    """A list or tuple of numbers."""
+    if isinstance(t, types.List):
+        return isinstance(t.dtype, (types.Number, types.Boolean))
+    return isinstance(t, types.BaseTuple) and all(isinstance(v, (types.Number, types.Boolean)) for v in t)
+
+
+def list_bar(xs, bar=None):
+    raise NotImplementedError
+
+
+@overload(list_bar)
+def _list_bar(xs, bar=None):
+    # the cotangent of a list of numbers, a list of floats the adjoint indexes and pops as the list was built
+    # (one given as ``bar``: the Python backend's)
+    if _numbers(xs) and (bar is None or isinstance(bar, (types.NoneType, types.Omitted))):
+        return lambda xs, bar=None: [0.0] * len(xs)
+    return None
+
+
+def snapshot(x, depth=1):
+    raise NotImplementedError
+
+
+@overload(snapshot)
+def _snapshot(x, depth=1):
+    # a returned value the adjoint may change: a number or a tuple of numbers as it is, an array or a list of
+    # numbers copied (nested containers, which depth copies too: the Python backend's)
+    if _number(x) or isinstance(x, types.BaseTuple) and _numbers(x):
+        return lambda x, depth=1: x
+    if isinstance(x, types.Array) or isinstance(x, types.List) and _numbers(x):
+        return lambda x, depth=1: x.copy()
+    return None
+
+
 def own_updated(x, construct, filename, line, col):
     raise NotImplementedError
 

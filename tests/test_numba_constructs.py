@@ -197,3 +197,18 @@ def test_maximum_and_abs_of_real_arrays_compile():
     for a, b in zip(got, ac.grad(peaks, (0, 1))(x, y)):
         np.testing.assert_allclose(a, b, rtol=1e-15)
     check_grads(peaks, (x, y), (0, 1), grads=got, rtol=1e-6)
+
+
+def appended(x, n):
+    xs = []
+    for i in range(n):
+        xs.append(x * i)
+        x = x * 0.9 + 0.1
+    return xs[-3] + xs[1] * x
+
+
+def test_a_list_built_in_a_loop_compiles():
+    # (list_bar: the list's cotangent, indexed and popped in the adjoint)
+    got = native(ac.grad, appended, 0, 1.3, 5)
+    assert got == pytest.approx(ac.grad(appended, 0)(1.3, 5), rel=1e-14)
+    check_grads(appended, (1.3, 5), 0, grads=got, rtol=1e-6)
