@@ -62,6 +62,7 @@ from adjoint_compiler.rules import registry
 
 _PROGRAMS = weakref.WeakKeyDictionary()  # function -> {(wrt, mode, scalar arguments): _Program}
 _RUNTIME = "adjoint_compiler.runtime"
+_RUNTIME_NUMBA = "adjoint_compiler.runtime_numba"
 
 
 class NumbaFallbackWarning(UserWarning):
@@ -87,6 +88,7 @@ def lower(text, tapes_as_arrays=True):
             helpers.update(alias.name for alias in stmt.names)  # (one runtime_numba lacks: refused at load)
             continue
         if isinstance(stmt, ast.FunctionDef):
+            _refuse_try(stmt)
             _drop_dels(stmt)
             _plain_scalar_checks(stmt)
             _typed_placeholders(stmt)
@@ -95,10 +97,25 @@ def lower(text, tapes_as_arrays=True):
             body += _split_pullback(stmt)
             continue
         body.append(stmt)
+    _call_split_pullbacks(body)
     head = "import numpy as _nb_np\n" if tapes_as_arrays else ""
     if helpers:
         head += "from adjoint_compiler.runtime_numba import %s\n" % ", ".join(sorted(helpers))
     return head + "\n" + ast.unparse(ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))) + "\n"
+
+
+def _refuse_try(fn):
+    """Refuse a ``try`` (the user's, kept by the emitted code): numba catches no exception by its class, and where
+    Python's ``math.sqrt(-1.0)`` raises ValueError numba's returns nan, so the handler would not run."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Try):
+            caught = [ast.unparse(h.type) if h.type is not None else "" for h in node.handlers]
+            raise _Refused(
+                "a try statement (try/except %s: numba catches no exception by its class, and its math functions "
+                "return nan where Python's raise)" % ", ".join(caught)
+                if caught
+                else "a try/finally statement"
+            )
 
 
 def _drop_dels(fn):
@@ -227,10 +244,14 @@ def _lower_tapes(fn, fresh):
             pushed = _pushed(stmt)
             if pushed is not None:
                 pushes.setdefault(pushed[0], []).append((owner, block, stmt, pushed[1]))
-    readers = set()
+    readers, indexed = set(), {}
     for node in ast.walk(fn):
         if isinstance(node, ast.For):
             readers.update(id(x) for x in _reversed_parts(node.iter) or () if isinstance(x, ast.Name))
+        if _row_read(node):
+            # (a vjp's pullback reads the tape of a loop over range(n) at its index: the i-th push is row i)
+            readers.add(id(node.value))
+            indexed[id(node)] = node.value.id
     counted = {id(stmt.targets[0]) for sites in inits.values() for block, i in sites for stmt in [block[i]]}
     counted |= {id(s.value.func.value) for sites in pushes.values() for _, _, s, _ in sites}
     for node in ast.walk(fn):
@@ -272,7 +293,41 @@ def _lower_tapes(fn, fresh):
             k = next(n for n, s in enumerate(push_block) if s is stmt)
             push_block[k : k + 1] = stores
         arrays[tape] = (count, width)
+    _Rows(arrays, {k for k, tape in indexed.items() if tape in arrays}).visit(fn)
     return arrays
+
+
+def _row_read(node):
+    """Whether ``node`` reads a tape at an index: ``_tape1[i]`` (a name, or a number that is not negative: a
+    preallocated array's last row is not its last push)."""
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Name)
+        and re.fullmatch(r"_tape\d+", node.value.id) is not None
+        and (
+            isinstance(node.slice, ast.Name)
+            or isinstance(node.slice, ast.Constant)
+            and type(node.slice.value) is int
+            and node.slice.value >= 0
+        )
+    )
+
+
+class _Rows(ast.NodeTransformer):
+    """``_tape1[i]`` of a tape lowered to an array as its row's cells (a tuple of them where a push holds several)."""
+
+    def __init__(self, arrays, reads):
+        self.arrays, self.reads = arrays, reads
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if id(node) not in self.reads:
+            return node
+        index = ast.unparse(node.slice)
+        width = self.arrays[node.value.id][1]
+        cells = ["%s[%s, %d]" % (node.value.id, index, j) for j in range(width)]
+        return ast.copy_location(_expr(cells[0] if width == 1 else "(%s,)" % ", ".join(cells)), node)
 
 
 def _trip_count(block, i, pushes):
@@ -302,7 +357,7 @@ def _is_call(node, name, nargs):
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == name
+        and (name is None or node.func.id == name)
         and not node.keywords
         and (nargs is None or len(node.args) == nargs)
     )
@@ -389,6 +444,60 @@ def _split_pullback(fn):
     return [fn, pull]
 
 
+def _call_split_pullbacks(body):
+    """Calls of a callee's pullback as calls of the function ``_split_pullback`` made of it: where the caller
+    binds ``_t1, _t1_pullback = g_vjp(...)``, ``_t1_pullback`` holds what that pullback reads, and
+    ``_t1_pullback(c)`` becomes ``g_pullback(_t1_pullback[0], ..., c)``."""
+    defs = [n for n in body if isinstance(n, ast.FunctionDef)]
+    split = {}  # vjp function -> (its pullback function, how many values it reads)
+    for fn, after in zip(defs, defs[1:]):
+        last = fn.body[-1]
+        if (
+            isinstance(last, ast.Return)
+            and isinstance(last.value, ast.Tuple)
+            and len(last.value.elts) == 2
+            and isinstance(last.value.elts[1], ast.Tuple)
+            and [a.arg for a in after.args.args[: len(last.value.elts[1].elts)]]
+            == [e.id for e in last.value.elts[1].elts if isinstance(e, ast.Name)]
+        ):
+            split[fn.name] = (after.name, len(last.value.elts[1].elts))
+    for fn in defs:
+        held = {}  # name bound to a callee's pullback -> that callee
+        for node in ast.walk(fn):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Tuple)
+                and len(node.targets[0].elts) == 2
+                and isinstance(node.targets[0].elts[1], ast.Name)
+                and _is_call(node.value, None, None)
+            ):
+                callee = node.value.func.id
+                if callee in split:
+                    name = node.targets[0].elts[1].id
+                    if held.setdefault(name, callee) != callee:
+                        raise _Refused("one name bound to the pullbacks of two functions (%s)" % name)
+        for node in ast.walk(fn):
+            unset = (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and node.value.value is None
+                and any(isinstance(t, ast.Name) and t.id in held for t in node.targets)
+            )
+            if unset:  # (numba would meet an Optional tuple, which its typing of an index fails on obscurely)
+                name = next(t.id for t in node.targets if isinstance(t, ast.Name) and t.id in held)
+                raise _Refused(
+                    "the pullback of %s that a path leaves unset (a call in a loop or a branch that may not run)"
+                    % held[name]
+                )
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in held:
+                pull, count = split[held[node.func.id]]
+                kept = node.func.id
+                node.func = _name(pull)
+                node.args = [_expr("%s[%d]" % (kept, j)) for j in range(count)] + node.args
+
+
 # ---- loading: the lowered module under numba.njit ----------------------------------------------------
 
 
@@ -421,6 +530,17 @@ class _Native:
                 raise _Refused(
                     "the global %s %s (numba freezes its contents when it compiles)" % (type(held).__name__, node.id)
                 )
+            if (
+                inspect.isfunction(held)
+                and held.__code__.co_filename != filename
+                and getattr(held, "__module__", None) != _RUNTIME_NUMBA  # (its overloads' stubs)
+            ):
+                # a function of the user's the emitted code calls as it is (a lifted nested function in a test, a
+                # call not differentiated): compiled in turn where numba freezes nothing it could see change
+                why = _unfrozen(held)
+                if why:
+                    raise _Refused("the function %s, which %s" % (node.id, why))
+                namespace[node.id] = numba.njit(held)
         for key, value in list(namespace.items()):
             if inspect.isfunction(value) and value.__code__.co_filename == filename:
                 namespace[key] = numba.njit(value)
@@ -447,6 +567,26 @@ class _Native:
                 # numba cannot type an empty list passed in, and boxes a full one element by element
                 raise _Refused("a tape kept as a list for the pullback (a loop in a loop, or values of mixed types)")
             self.pullback.compile(tuple(kept.types) + (value,))
+
+
+def _unfrozen(fn):
+    """Why numba cannot compile ``fn`` as the Python backend calls it ("" if it can try): numba takes the values of
+    the globals, closure cells and defaults a function reads as constants when it compiles, where Python reads
+    them at each call; a module (``math.sin``) or a builtin is taken as it is."""
+    code = fn.__code__
+    if code.co_freevars:
+        return "reads the variables %s of the function around it" % ", ".join(code.co_freevars)
+    constants = (int, float, bool, complex, str, type(None))
+    if any(type(d) not in constants for d in (fn.__defaults__ or ()) + tuple((fn.__kwdefaults__ or {}).values())):
+        return "has a default value that is not a number"
+    names = set(code.co_names)
+    for const in code.co_consts:  # (lambdas and comprehensions inside read the same globals)
+        if inspect.iscode(const):
+            names |= set(const.co_names) | set(const.co_freevars)
+    for name in sorted(names):
+        if name in fn.__globals__ and not inspect.ismodule(fn.__globals__[name]):
+            return "reads the global %s (numba would freeze its value when it compiles)" % name
+    return ""
 
 
 class _Program:

@@ -31,6 +31,13 @@ def _scalar(t):
     return isinstance(t, (types.Number, types.Boolean)) or isinstance(t, types.Array) and t.ndim == 0
 
 
+def _number(t):
+    """A number or truth value, possibly typed Optional (the Python helper's checks pass a None as well)."""
+    if isinstance(t, types.Optional):
+        t = t.type
+    return isinstance(t, (types.Number, types.Boolean, types.NoneType))
+
+
 def check_scalar(value):
     raise NotImplementedError  # only called from numba-compiled code
 
@@ -46,6 +53,112 @@ def _check_scalar(value):
     return refuse
 
 
+def check_rebind(value, construct, filename, line, col):
+    raise NotImplementedError
+
+
+@overload(check_rebind)
+def _check_rebind(value, construct, filename, line, col):
+    # a number is rebound, never changed in place: nothing to refuse. An array, list or dict may be refused at run
+    # time: numba's typing fails, and the Python backend runs the check (and raises where it must)
+    if _number(value):
+        return lambda value, construct, filename, line, col: None
+    return None
+
+
+def check_apart(x, others, construct, filename, line, col):
+    raise NotImplementedError
+
+
+@overload(check_apart)
+def _check_apart(x, others, construct, filename, line, col):
+    # (numba has no np.shares_memory: an array's check, which may refuse, is left to the Python backend)
+    if _number(x):
+        return lambda x, others, construct, filename, line, col: None
+    return None
+
+
+def _numbers(t):
+    """A list or tuple of numbers."""
+    if isinstance(t, types.List):
+        return isinstance(t.dtype, (types.Number, types.Boolean))
+    return isinstance(t, types.BaseTuple) and all(isinstance(v, (types.Number, types.Boolean)) for v in t)
+
+
+def list_bar(xs, bar=None):
+    raise NotImplementedError
+
+
+@overload(list_bar)
+def _list_bar(xs, bar=None):
+    # the cotangent of a list of numbers, a list of floats the adjoint indexes and pops as the list was built
+    # (one given as ``bar``: the Python backend's)
+    if _numbers(xs) and (bar is None or isinstance(bar, (types.NoneType, types.Omitted))):
+        return lambda xs, bar=None: [0.0] * len(xs)
+    return None
+
+
+def snapshot(x, depth=1):
+    raise NotImplementedError
+
+
+@overload(snapshot)
+def _snapshot(x, depth=1):
+    # a returned value the adjoint may change: a number or a tuple of numbers as it is, an array or a list of
+    # numbers copied (nested containers, which depth copies too: the Python backend's)
+    if _number(x) or isinstance(x, types.BaseTuple) and _numbers(x):
+        return lambda x, depth=1: x
+    if isinstance(x, types.Array) or isinstance(x, types.List) and _numbers(x):
+        return lambda x, depth=1: x.copy()
+    return None
+
+
+def own_updated(x, construct, filename, line, col):
+    raise NotImplementedError
+
+
+@overload(own_updated)
+def _own_updated(x, construct, filename, line, col):
+    # a number (or a tuple of them) is only rebound by x op= y; a float array becomes the code's own copy
+    if _number(x) or isinstance(x, types.BaseTuple) and all(_number(t) for t in x):
+        return lambda x, construct, filename, line, col: x
+    if isinstance(x, types.Array) and isinstance(x.dtype, types.Float):
+        return lambda x, construct, filename, line, col: x.copy()
+    return None
+
+
+def give_back(x, contents):
+    raise NotImplementedError
+
+
+_NOT_STORED = (
+    "adjoint_compiler: the function's in-place update of its argument (x op= y) gives a result of another shape, "
+    "which Python would not store into the argument"
+)
+
+
+@overload(give_back)
+def _give_back(x, contents):
+    if _number(x) or isinstance(x, types.BaseTuple):
+        return lambda x, contents: None
+    if (
+        isinstance(x, types.Array)
+        and isinstance(x.dtype, types.Float)
+        and x.ndim >= 1
+        and isinstance(contents, types.Array)
+        and contents.ndim == x.ndim
+        and isinstance(contents.dtype, types.Float)
+    ):
+
+        def store(x, contents):
+            if contents.shape != x.shape:
+                raise TypeError(_NOT_STORED)
+            x[...] = contents
+
+        return store
+    return None  # (a wider dtype, a number into an array: the Python backend's check refuses it)
+
+
 def zeros_like(x, filled=False):
     raise NotImplementedError
 
@@ -57,6 +170,15 @@ def _zeros_like(x, filled=False):
     if isinstance(x, types.Array):
         dtype = x.dtype if isinstance(x.dtype, types.Float) else types.float64
         return lambda x, filled=False: np.zeros(x.shape, dtype)
+    if (
+        isinstance(x, types.BaseTuple)
+        and all(isinstance(t, (types.Number, types.Boolean)) for t in x)
+        or isinstance(x, types.List)
+        and isinstance(x.dtype, (types.Number, types.Boolean))
+    ):
+        # the cotangent buffer of a tuple or list of numbers the code indexes (a loop over it): a list of floats in
+        # Python, which the adjoint indexes, adds into and unpacks as numba does a float array
+        return lambda x, filled=False: np.zeros(len(x))
     return None
 
 
@@ -196,6 +318,35 @@ def _stored(g, index, value):
         return lambda g, index, value: g[index].sum()
     if left > 0 and isinstance(value, types.Array) and value.ndim <= left:
         return lambda g, index, value: unbroadcast(g[index].copy(), value)
+    return None
+
+
+def _real(t):
+    real = (types.Float, types.Integer, types.Boolean)
+    return isinstance(t, real) or isinstance(t, types.Array) and isinstance(t.dtype, real)
+
+
+def sign_times(c, a, dot=False):
+    raise NotImplementedError
+
+
+@overload(sign_times)
+def _sign_times(c, a, dot=False):
+    # c * np.sign(a) of real values, as the Python runtime's (a complex a: the Python backend's)
+    if _real(a) and _real(c):
+        return lambda c, a, dot=False: np.sign(a) * c
+    return None
+
+
+def complex_ge(x, y, what):
+    raise NotImplementedError
+
+
+@overload(complex_ge)
+def _complex_ge(x, y, what):
+    # (real values compare as they are; NumPy's order of complex ones is left to the Python backend)
+    if _real(x) and _real(y):
+        return lambda x, y, what: x >= y
     return None
 
 
