@@ -74,8 +74,8 @@ def trapezoid_lambda_22_vjp(f_k, f_x, a, b, n=4):
         # total = 0.5 * (f(a) + f(b))
         # h = (b - a) / n
         _t1_bar = h_bar / n
-        n_bar = -(h_bar * h) / n
         del h_bar
+        n_bar = -(_t1_bar * h)
         b_bar = _t7_bar * _t2 + _t1_bar
         del _t7_bar
         a_bar = a_bar + _t3_bar * _t2 - _t1_bar
