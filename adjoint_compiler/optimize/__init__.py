@@ -25,7 +25,8 @@ identities in one expression), ``fuse`` (temporaries, accumulations and copies f
 fixed point: folding, copy propagation, fusion, dead code and dead stores), ``terms`` (like terms of an
 adjoint sum collected, through the products its block defined; ``clean`` again after), ``walks``
 (sequences walked by value where the index only reads them), ``coalescing`` (leaving SSA), ``in_place``
-(a loop's sum into an array the function owns, added in place), ``release`` (``del`` of an array after the
+(a loop's sum into an array the function owns, added in place), ``reuse`` (a value a block computed
+already, read again rather than recomputed), ``release`` (``del`` of an array after the
 statement that reads it last).
 """
 
@@ -38,6 +39,7 @@ from adjoint_compiler.optimize.in_place import accumulate_in_place
 from adjoint_compiler.optimize.quotes import Quotes
 from adjoint_compiler.optimize.recomputed import own_names
 from adjoint_compiler.optimize.release import release_dead
+from adjoint_compiler.optimize.reuse import reuse
 from adjoint_compiler.optimize.terms import collect_terms
 from adjoint_compiler.optimize.walks import by_value
 
@@ -57,6 +59,7 @@ def run(fn, keep=frozenset(), copy=True, owned=False):
     state = clean(fn, keep, quotes)
     if collect_terms(fn):  # (on names assigned once; what it leaves unread, a second clean drops)
         clean(fn, keep, quotes, state)  # (collect_terms replaces the values it rewrites: the rest stays folded)
+    reuse(fn)  # (after the fusions: they put a temporary back into its one use, and reuse reads the result)
     by_value(fn)  # after clean: the loop_length it leaves for the adjoint is also the forward's refusal
     coalesced = coalesce(fn)
     if coalesced:  # the rewrites above rely on names assigned once
