@@ -852,8 +852,9 @@ def test_a_lazy_namer_hands_out_the_names_an_eager_one_does():
     assert lazy.reserve("x") == "x"
 
 
-def _scalars_by_rounds(defs, scalars):
-    """activity._infer_scalars as it was: every definition asked again, round after round, until none drops."""
+def _scalars_by_rounds(defs, scalars, places=None):
+    """activity._infer_scalars as it was: every definition asked again, round after round, until none drops
+    (with the same facts backward: those ``places`` says a use reads of every value)."""
     from adjoint_compiler import activity
 
     by_name = {}
@@ -876,7 +877,7 @@ def _scalars_by_rounds(defs, scalars):
         implied = set(forced)
         for name, op in defs:
             if activity._scalar_operands(op, name in assumed):
-                implied.update(op.operand_names())
+                implied.update(v for v in op.operand_names() if places is None or places.reads_all_at(op, v))
         if implied == forced:
             return assumed
         forced = implied
@@ -933,9 +934,9 @@ def test_the_scalars_by_a_work_list_are_those_found_by_rounds(monkeypatch, tmp_p
 
     infer, ranks, dropped, ranked = activity._infer_scalars, shapes.ranks, [], []
 
-    def checked_scalars(defs, scalars):
-        found = infer(defs, scalars)
-        assert found == _scalars_by_rounds(defs, scalars)
+    def checked_scalars(defs, scalars, places=None):
+        found = infer(defs, scalars, places)
+        assert found == _scalars_by_rounds(defs, scalars, places)
         dropped.append(len({n for n, _ in defs} - found))  # (names found not scalar)
         return found
 
