@@ -183,10 +183,7 @@ def _weak_scalars(fn, defs, by_stmt, scalars, useful):
                 op = by_stmt[id(stmt)][4]
                 if not differentiable(op) or result.get(id(op)) not in useful:
                     continue  # (no contribution to what it reads)
-                names = trees.loads(stmt.value)
-                operands = set(op.operand_names())
-                refuted.update(names - operands)
-                for n in operands:
+                for n in set(op.operand_names()):  # (the names derivatives flow to; an index's get none)
                     uses.setdefault(n, []).append((op, result.get(id(op))))
             elif isinstance(stmt, (gast.If, gast.While)):
                 if not isinstance(stmt.test, gast.Name):
@@ -202,12 +199,17 @@ def _weak_scalars(fn, defs, by_stmt, scalars, useful):
 
     visit(fn.body)
     weak = set(uses) - refuted - scalars
-    while True:
-        known = scalars | weak
-        dropped = {n for n in weak if not all(_scalar_operands(op, r in known) for op, r in uses[n])}
-        if not dropped:
-            return weak
-        weak -= dropped
+    readers = {}  # result -> the names its operation reads: those it may unsettle when it drops (a work list)
+    for n in weak:
+        for _, r in uses[n]:
+            readers.setdefault(r, []).append(n)
+    todo = sorted(weak)
+    while todo:
+        n = todo.pop()
+        if n in weak and not all(_scalar_operands(op, r in scalars or r in weak) for op, r in uses[n]):
+            weak.discard(n)
+            todo += readers.get(n, ())
+    return weak
 
 
 class _Places:
