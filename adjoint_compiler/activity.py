@@ -292,25 +292,34 @@ class _Places:
         if not (loop.kind == "loop" and loop.parent is outer and len(before) == 1 and before[0][1] < loop.index):
             return False
         ops = [op for op, (b, _) in zip(self.ops[name], sites) if b is loop]
-        return loop if all(self._grows_from(op, name, set()) for op in ops) else False
+        return loop if self._grow_from(ops, name) else False
 
-    def _grows_from(self, op, name, visiting):
-        """Whether every value ``op`` gives has a shape at least ``name``'s previous value's."""
-        if not (op.kind == "copy" or op.kind == "call" and not op.kwargs and _broadcasts(op.fn)):
-            return False
-        return any(self._name_grows_from(a, name, visiting) for a in op.operand_names())
+    def _grow_from(self, ops, name):
+        """Whether every value each of ``ops`` gives has a shape at least that of ``name``'s previous value: by
+        broadcasting operations (or copies), each with an operand that does. Greatest fixed point over the
+        names they read (a header inside the loop: each of its values grows from its first, asked too)."""
+        grows = set()
+        todo = [a for op in ops for a in op.operand_names()]
+        while todo:  # every name the operations reach, assumed to grow
+            a = todo.pop()
+            if a != name and a not in grows:
+                grows.add(a)
+                todo += [b for o in self.ops.get(a, ()) for b in o.operand_names()]
+        grows.add(name)
 
-    def _name_grows_from(self, operand, name, visiting):
-        if operand == name or operand in visiting:
-            return True  # (a header inside the loop: each of its values grows from its first, checked below)
-        ops = self.ops.get(operand)
-        if not ops or len(visiting) > 64:
-            return False
-        visiting.add(operand)
-        try:
-            return all(self._grows_from(op, name, visiting) for op in ops)
-        finally:
-            visiting.discard(operand)
+        def holds(op):
+            if not (op.kind == "copy" or op.kind == "call" and not op.kwargs and _broadcasts(op.fn)):
+                return False
+            return any(a in grows for a in op.operand_names())
+
+        changed = True
+        while changed:
+            changed = False
+            for a in list(grows):
+                if a != name and not (self.ops.get(a) and all(holds(o) for o in self.ops[a])):
+                    grows.discard(a)
+                    changed = True
+        return all(holds(op) for op in ops)
 
 
 def _broadcasts(fn):
