@@ -171,8 +171,8 @@ ARRAY_FORMS = (
     "np.atleast_1d(%(a)s)[::-1]",
     "np.roll(np.atleast_1d(%(a)s), 1)",
     "np.atleast_1d(%(a)s)[%(k)s]",
-    "np.atleast_1d(%(a)s)[1:] * 2.0",
-    "np.concatenate([np.atleast_1d(%(a)s)[:2], np.atleast_1d(%(b)s)[2:]])",
+    "np.sum(np.atleast_1d(%(a)s)[1:] * 2.0)",
+    "np.concatenate([(np.zeros(3) + %(a)s)[:2], (np.zeros(3) + %(b)s)[2:]])",
     "np.maximum(%(a)s, %(b)s)",
     "np.clip(%(a)s, -1.0, 1.5)",
     "np.stack([np.zeros(3) + %(a)s, %(b)s + np.zeros(3)]).sum(axis=0)",
@@ -183,18 +183,9 @@ ARRAY_FORMS = (
 
 
 def gen_array_expr(c, ctx, sub):
-    """An array idiom over any mix of floats and arrays of shape (3,) (results broadcast to (3,) or are floats).
-
-    Shapes stay (3,) or (): ``np.atleast_1d`` makes an index or slice safe on a float, and ``[1:]`` keeps
-    only shapes that broadcast against (3,) when it meets a float... so it is paired with a float factor.
-    """
+    """An array idiom over any mix of floats and arrays of shape (3,): results of shape (3,) or floats
+    (``np.atleast_1d`` or ``np.zeros(3) +`` first where a float could not be indexed or sliced)."""
     form = c.choice(ARRAY_FORMS)
-    if form == "np.atleast_1d(%(a)s)[1:] * 2.0":
-        # (2,) would not broadcast against (3,): reduce it
-        form = "np.sum(np.atleast_1d(%(a)s)[1:] * 2.0)"
-    if "[2:]" in form:
-        # (a float has no [2:]: broadcast it first)
-        form = "np.concatenate([(np.zeros(3) + %(a)s)[:2], (np.zeros(3) + %(b)s)[2:]])"
     fields = {"a": expr(sub()), "b": expr(sub()) if "%(b)s" in form else "", "k": str(c.integer(-1, 0))}
     fields["s"] = expr(_scalar(ctx, sub())) if "%(s)s" in form else ""
     return raw(form % fields)
